@@ -1,0 +1,238 @@
+"""The fast codec: from each layout, generated Python that slices and converts one line.
+
+Per record type this module compiles
+* one regular expression for the whole record (every field's valid form, in order), and
+* a ``parse`` function whose body is a single call of the record class on precomputed slices
+  and converters, and a ``serialize`` function that joins the formatted fields.
+
+A line that does not match the pattern goes the slow way, ``diagnose``: field by field
+through the reference conversions of ``fields.py``, so every defect gets its field, columns
+and expected form. The construct engine in ``reference.py`` is built from the same layouts
+and must agree with this one on every record (tests/test_engines.py).
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from .errors import ERROR, Finding, RecordError, WARNING
+from .fields import CODEGEN_NAMESPACE, Defect, date_text, encode_signed, time_text, to_date
+from .layout import Layout, load_layouts
+from .log import mask_phn, mask_text
+from .records import RECORD_CLASSES
+
+
+def mask(f, text: str) -> str:
+    """The found text as a message may show it: patient data masked (no PHN, name, birth date)."""
+    if not f.pii:
+        return text
+    if f.pii == "phn":
+        return mask_phn(text)
+    return mask_text(text)
+
+
+class Codec:
+    """Parse and serialize one record type."""
+
+    def __init__(self, lay: Layout, cls: type):
+        self.layout = lay
+        self.cls = cls
+        self.code = lay.code
+        self.length = lay.length
+        self.pattern = re.compile("".join(f"(?:{f.k.pattern(f)})" for f in lay.fields))
+        self._match = self.pattern.fullmatch
+        self._dates_ok = self._gen_dates()
+        self._build = self._gen_build()
+        self._from_line = cls._from_line
+
+    # --- code generation -------------------------------------------------------------------
+    def _gen_dates(self):
+        """Calendar check for the date fields the pattern cannot judge (Feb 30 is 8 digits)."""
+        slices = [(f.start - 1, f.end, f.blank_ok) for f in self.layout.fields if f.kind == "date"]
+
+        def dates_ok(line, _slices=slices, _date=to_date):
+            try:
+                for a, b, blank in _slices:
+                    s = line[a:b]
+                    if not (blank and s.isspace()):
+                        _date(s)
+            except (ValueError, TypeError):
+                return False
+            return True
+        return dates_ok
+
+    def _gen_build(self):
+        """One %-template per layout: values in, fixed-width text out, in one C call."""
+        fmt, args, ns = [], [], dict(CODEGEN_NAMESPACE, _enc_signed=encode_signed,
+                                      _dstr=date_text, _tstr=time_text)
+        for i, f in enumerate(self.layout.fields):
+            v = f"d[{f.name!r}]"
+            n = f.length
+            if f.kind == "literal":
+                fmt.append(f.value.replace("%", "%%"))
+                continue
+            if f.kind in ("text", "filler"):
+                fmt.append(f"%-{n}s")
+                args.append(v)
+            elif f.kind in ("number", "money") and not f.signed and not f.blank_ok:
+                fmt.append(f"%0{n}d")
+                args.append(v)
+            elif f.kind in ("number", "money"):
+                ns[f"_f{i}"] = f
+                fmt.append("%s")
+                args.append(f"_enc(_f{i}, {v})")
+            elif f.kind == "date":
+                fmt.append("%s")
+                args.append(f"_dstr({v})")
+            elif f.kind == "time":
+                fmt.append("%s")
+                args.append(f"_tstr({v})")
+            else:  # digits, timestamp: the reference encoder
+                ns[f"_f{i}"] = f
+                fmt.append("%s")
+                args.append(f"_enc(_f{i}, {v})")
+        ns["_enc"] = lambda f, v: f.k.encode(f, v)
+        ns["_FMT"] = "".join(fmt)
+        src = "def build(d):\n    return _FMT % (" + ", ".join(args) + ",)\n"
+        exec(compile(src, f"<codec {self.code} build>", "exec"), ns)
+        return ns["build"]
+
+    # --- public ------------------------------------------------------------------------------
+    def parse(self, line: str, line_no: int = 0, file: str = ""):
+        """Typed record from one line (no line ending). Raises RecordError with every defect."""
+        if len(line) == self.length and self._match(line) and self._dates_ok(line):
+            return self._from_line(line)
+        fixed, findings = self._fit(line, line_no, file)
+        if (fixed is not None and not any(x.severity == ERROR for x in findings)
+                and self._match(fixed) and self._dates_ok(fixed)):
+            return self._from_line(fixed)
+        findings += self.diagnose(fixed if fixed is not None else line, line_no, file)
+        raise RecordError(findings)
+
+    def is_valid(self, line: str) -> bool:
+        return len(line) == self.length and self._match(line) is not None and self._dates_ok(line)
+
+    def build_line(self, values: dict) -> str:
+        """Fixed-width text from a complete dict of field values. RecordError when it cannot."""
+        try:
+            out = self._build(values)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            out = None
+        if out is None or len(out) != self.length or not self._match(out) or not self._dates_ok(out):
+            raise RecordError(self.diagnose_values(values))
+        return out
+
+    def serialize(self, record) -> str:
+        """Fixed-width text of a record (no line ending)."""
+        return record._line
+
+    def check(self, line: str, line_no: int = 0, file: str = "") -> list[Finding]:
+        """Format defects of one line: empty when the line is a valid record."""
+        if len(line) == self.length and self._match(line):
+            return []
+        fixed, findings = self._fit(line, line_no, file)
+        if fixed is not None:
+            findings += self.diagnose(fixed, line_no, file)
+        return findings
+
+    # --- the slow way ------------------------------------------------------------------------
+    def _fit(self, line: str, line_no: int, file: str):
+        """Length rules (spec 2.1, 10.1): returns (line cut or padded to length | None, findings)."""
+        n, L = len(line), self.length
+        lay = self.layout
+        if n == L:
+            return line, []
+        if n > L:
+            extra = line[L:]
+            if lay.side == "return" and extra.isspace():
+                return line[:L], []
+            return line[:L], [Finding(line_no, L + 1, n, self.code, "", "overlong",
+                                      f"{L} characters", f"{n} characters", "", file)]
+        if n >= lay.min_length:  # a return line as short as OSCAR reads it: pad
+            return line.ljust(L), []
+        f = lay.field_at(n + 1)
+        return None, [Finding(line_no, n + 1, L, self.code, f.name if f else "", "truncated",
+                              f"{L} characters", f"{n} characters", "", file)]
+
+    def diagnose(self, line: str, line_no: int = 0, file: str = "") -> list[Finding]:
+        out = []
+        if not line.isascii():
+            i = next(i for i, ch in enumerate(line) if not ch.isascii())
+            f = self.layout.field_at(i + 1)
+            out.append(Finding(line_no, i + 1, i + 1, self.code, f.name if f else "", "non_ascii",
+                               "printable ASCII", "\\x%02x" % ord(line[i]) if ord(line[i]) < 256 else "?",
+                               f.code if f else "", file))
+        for f in self.layout.fields:
+            text = line[f.start - 1:f.end]
+            if len(text) < f.length:
+                break
+            if not (text.isascii() and text.isprintable()):
+                if not out or out[0].kind != "non_ascii" or not (f.start <= out[0].column <= f.end):
+                    out.append(Finding(line_no, f.start, f.end, self.code, f.name, "non_printable",
+                                       "printable ASCII", mask(f, text.encode("ascii", "replace").decode()),
+                                       f.code, file))
+                continue
+            try:
+                f.k.decode(f, text)
+            except Defect as d:
+                sev = WARNING if f.kind == "filler" else ERROR
+                out.append(Finding(line_no, f.start, f.end, self.code, f.name, d.kind, d.expected,
+                                   mask(f, text), f.code, file, sev))
+                continue
+            if f.kind == "filler" and text.strip():
+                out.append(Finding(line_no, f.start, f.end, self.code, f.name, "filler", "spaces",
+                                   mask(f, text), "", file, WARNING))
+        if not out and not self._match(line):  # should not happen: the pattern and decoders agree
+            out.append(Finding(line_no, 1, len(line), self.code, "", "format", "a valid record", "", "", file))
+        return out
+
+    def diagnose_values(self, values: dict) -> list[Finding]:
+        """Which fields of a dict of values cannot be written, and why."""
+        out = []
+        for f in self.layout.fields:
+            v = values.get(f.name)
+            try:
+                text = f.k.encode(f, v)
+                f.k.decode(f, text)
+            except Defect as d:
+                out.append(Finding(0, f.start, f.end, self.code, f.name, d.kind, d.expected,
+                                   mask(f, str(v)), f.code))
+            except (ValueError, TypeError, AttributeError) as e:
+                out.append(Finding(0, f.start, f.end, self.code, f.name, "unencodable", str(e),
+                                   mask(f, str(v)), f.code))
+        if not out:
+            out.append(Finding(0, 1, self.length, self.code, "", "unencodable", "a valid record", "", ""))
+        return out
+
+
+@functools.lru_cache(maxsize=None)
+def _codecs() -> dict[str, Codec]:
+    return {code: Codec(lay, RECORD_CLASSES[code]) for code, lay in load_layouts().items()}
+
+
+def codec(code: str) -> Codec:
+    return _codecs()[code]
+
+
+def codecs() -> dict[str, Codec]:
+    return dict(_codecs())
+
+
+def parse_line(line: str, line_no: int = 0, file: str = ""):
+    """Typed record for any known record type (dispatch on the first 3 characters)."""
+    c = _codecs().get(line[:3])
+    if c is None:
+        raise RecordError([unknown_record(line, line_no, file)])
+    return c.parse(line, line_no, file)
+
+
+def serialize(record) -> str:
+    return _codecs()[record.CODE].serialize(record)
+
+
+def unknown_record(line: str, line_no: int, file: str = "") -> Finding:
+    return Finding(line_no, 1, 3, line[:3].encode("ascii", "replace").decode() or "?", "record_code",
+                   "unknown_record", "a record code: " + ", ".join(sorted(_codecs())),
+                   line[:3].encode("ascii", "replace").decode(), "", file)
+
+

@@ -1,0 +1,151 @@
+"""Layouts: the record formats of formats/*.toml, loaded once, checked, and shared by both
+engines (the construct reference in ``reference.py`` and the fast codec in ``codec.py``)."""
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from pathlib import Path
+
+import attrs
+
+from .errors import LayoutError
+from .fields import KINDS, Kind
+
+FORMATS_DIR = Path(os.environ.get("TELEPROC_FORMATS")
+                   or Path(__file__).resolve().parent.parent / "formats")
+
+_FIELD_KEYS = {"name", "start", "length", "kind", "value", "allowed", "table", "blank_ok",
+               "signed", "pii", "code", "src", "default"}
+
+
+@attrs.define(frozen=True, slots=True)
+class Field:
+    name: str
+    start: int                      # 1-based
+    length: int
+    kind: str
+    value: str | None = None        # literal text
+    allowed: frozenset | None = None
+    table: str | None = None
+    blank_ok: bool = False
+    signed: bool = False
+    pii: str | None = None          # 'phn' | 'name' | 'birth'
+    code: str = ""                  # MSP explanatory code for a defect here
+    src: str = ""
+    default: object = None          # value of a new record's field (None: the kind's default)
+
+    @property
+    def default_value(self):
+        if self.default is not None:
+            return self.default
+        if self.allowed and "" not in self.allowed:
+            return min(self.allowed)
+        return self.k.default(self)
+
+    @property
+    def end(self) -> int:           # 1-based inclusive
+        return self.start + self.length - 1
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start - 1, self.start - 1 + self.length)
+
+    @property
+    def k(self) -> Kind:
+        return KINDS[self.kind]
+
+
+@attrs.define(frozen=True, slots=True)
+class Layout:
+    code: str
+    length: int
+    side: str                       # 'submission' | 'return'
+    title: str
+    provenance: str
+    fields: tuple
+    min_length: int
+    path: str = ""
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def field_at(self, column: int) -> Field | None:
+        for f in self.fields:
+            if f.start <= column <= f.end:
+                return f
+        return None
+
+
+def _allowed_from_table(table: str, blank_ok: bool) -> frozenset:
+    from .tables import code_set
+    codes = set(code_set(table))
+    if blank_ok:
+        codes.add("")
+    return frozenset(codes)
+
+
+def _field(raw: dict, where: str) -> Field:
+    unknown = set(raw) - _FIELD_KEYS
+    if unknown:
+        raise LayoutError(f"{where}: unknown keys {sorted(unknown)}")
+    if raw.get("kind") not in KINDS:
+        raise LayoutError(f"{where}: unknown kind {raw.get('kind')!r}")
+    kw = dict(raw)
+    if "allowed" in kw:
+        kw["allowed"] = frozenset(kw["allowed"])
+    elif "table" in kw:
+        kw["allowed"] = _allowed_from_table(kw["table"], kw.get("blank_ok", False))
+    if kw["kind"] == "literal" and len(kw.get("value", "")) != kw["length"]:
+        raise LayoutError(f"{where}: literal value must be {kw['length']} characters")
+    return Field(**kw)
+
+
+def check_tiling(code: str, length: int, fields) -> None:
+    """Fields must cover 1..length exactly: no gap, no overlap."""
+    pos = 1
+    for f in fields:
+        if f.length <= 0:
+            raise LayoutError(f"{code}.{f.name}: length must be positive")
+        if f.start != pos:
+            what = "gap" if f.start > pos else "overlap"
+            raise LayoutError(f"{code}.{f.name}: {what} at column {pos} (field starts at {f.start})")
+        pos = f.end + 1
+    if pos - 1 != length:
+        raise LayoutError(f"{code}: fields end at column {pos - 1}, record length is {length}")
+
+
+def _load_raw(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+@functools.lru_cache(maxsize=None)
+def load_layouts(directory: str | None = None) -> dict[str, Layout]:
+    """Every layout in formats/, by record code."""
+    d = Path(directory) if directory else FORMATS_DIR
+    raws = {p.stem: (p, _load_raw(p)) for p in sorted(d.glob("*.toml")) if p.stem.isupper()}
+    out: dict[str, Layout] = {}
+    for stem, (path, raw) in raws.items():
+        code = raw.get("code")
+        if code != stem:
+            raise LayoutError(f"{path}: code {code!r} does not match the file name")
+        if "extends" in raw:
+            base_path, base = raws[raw["extends"]]
+            merged = {**base, **{k: v for k, v in raw.items() if k != "extends"}}
+            merged["fields"] = [dict(f, value=code) if f["kind"] == "literal" and f["name"] == "record_code" else f
+                                for f in base["fields"]]
+            raw = merged
+        fields = tuple(_field(f, f"{path.name} field {i + 1}") for i, f in enumerate(raw["fields"]))
+        check_tiling(code, raw["length"], fields)
+        out[code] = Layout(code=code, length=raw["length"], side=raw["side"], title=raw.get("title", ""),
+                           provenance=raw.get("provenance", ""), fields=fields,
+                           min_length=raw.get("min_length", raw["length"]), path=str(path))
+    return out
+
+
+def layout(code: str) -> Layout:
+    return load_layouts()[code]
