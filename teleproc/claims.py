@@ -133,3 +133,32 @@ def normalise_dx(code: str) -> str:
 def age_on(dob: date, on: date) -> int:
     """Completed years from ``dob`` to ``on`` (seed-rules R08)."""
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def claim_from_item(index: int, item) -> Claim:
+    """A Claim from the reader's C02 item (validate.Item) and the N01 items it gathered."""
+    from .errors import ERROR
+    notes = item.notes
+    findings = [f for f in item.findings if f.severity == ERROR]
+    for n in notes:
+        findings.extend(f for f in n.findings if f.severity == ERROR)
+    return Claim(index, item.line_no, item.record, item.text,
+                 tuple(n.record for n in notes if n.record is not None),
+                 tuple(n.text for n in notes), tuple(findings))
+
+
+def claim_from_lines(index: int, line_no: int, c02_line: str, n01_lines=()) -> Claim:
+    """A Claim rebuilt from stored raw records (a hold being decided again)."""
+    from .codec import codec
+    c02 = codec("C02").parse(c02_line)
+    n01 = codec("N01")
+    return Claim(index, line_no, c02, c02_line, tuple(n01.parse(t) for t in n01_lines), tuple(n01_lines), ())
+
+
+def iter_claims(reader):
+    """Claims of a submission, in file order (one per C02, notes attached)."""
+    index = 0
+    for item in reader:
+        if item.code == "C02":
+            yield claim_from_item(index, item)
+            index += 1

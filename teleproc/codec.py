@@ -128,7 +128,7 @@ class Codec:
 
     def check(self, line: str, line_no: int = 0, file: str = "") -> list[Finding]:
         """Format defects of one line: empty when the line is a valid record."""
-        if len(line) == self.length and self._match(line):
+        if len(line) == self.length and self._match(line) and self._dates_ok(line):
             return []
         fixed, findings = self._fit(line, line_no, file)
         if fixed is not None:

@@ -1,0 +1,261 @@
+"""The ``teleproc`` command.
+
+Exit status, for every subcommand: 0 success; 1 the input has defects (validate), does not
+round-trip, or was rejected as a whole (adjudicate); 2 usage or I/O error. Messages and logs
+never carry patient data: findings mask PHNs, names and birth dates; logs carry counts and
+file names.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import ERROR, RecordError, TeleprocError, UsageError
+from .log import configure, logger
+from .settings import Settings
+
+
+class Progress:
+    """Records per second on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, every: int = 50_000):
+        self.on = sys.stderr.isatty()
+        self.label = label
+        self.every = every
+        self.t0 = time.perf_counter()
+
+    def tick(self, n: int) -> None:
+        if self.on and n % self.every == 0:
+            dt = time.perf_counter() - self.t0
+            sys.stderr.write(f"\r{self.label}: {n:,} records, {n / dt if dt else 0:,.0f}/s")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.on:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def settings_from(args) -> Settings:
+    return Settings.load(
+        phn_remainder_zero=getattr(args, "phn_remainder_zero", None),
+        phn_legacy_nine_digit=True if getattr(args, "legacy_phn", False) else None,
+        line_ending=getattr(args, "line_ending", None),
+        return_lengths=getattr(args, "return_lengths", None),
+    )
+
+
+def _input(path: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{path}: no such file")
+    return p
+
+
+# --- validate ---------------------------------------------------------------------------------
+def cmd_validate(args) -> int:
+    from .validate import FileReader
+    path = _input(args.file)
+    reader = FileReader(path, settings_from(args))
+    t0 = time.perf_counter()
+    findings = []
+    prog = Progress("validate")
+    out = sys.stdout
+    text = args.format == "text"
+    n = 0
+    for item in reader:
+        n += 1
+        prog.tick(n)
+        for group in (item.findings, *(x.findings for x in item.notes)):
+            for f in group:
+                if text:
+                    out.write(f"{f.severity}: {f.message}\n")
+                else:
+                    findings.append(f.to_dict())
+    prog.done()
+    if not text:
+        json.dump(findings, out, indent=1)
+        out.write("\n")
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(reader.counts.items()))
+        out.write(f"{path.name}: {reader.side or 'empty'} file, {reader.lines} lines ({counts}): "
+                  f"{reader.errors_total} errors, {reader.findings_total - reader.errors_total} warnings\n")
+    logger().info("validate", file=path.name, side=reader.side, lines=reader.lines,
+                  errors=reader.errors_total, warnings=reader.findings_total - reader.errors_total,
+                  seconds=round(time.perf_counter() - t0, 3))
+    return 1 if reader.errors_total else 0
+
+
+# --- parse / build / roundtrip -------------------------------------------------------------------
+def cmd_parse(args) -> int:
+    from .codec import parse_line
+    from .io import read_lines
+    from .jsonl import to_json
+    path = _input(args.file)
+    bad = 0
+    out = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="utf-8")
+    n = 0
+    try:
+        for no, text, _ in read_lines(path):
+            n += 1
+            try:
+                rec = parse_line(text, no, path.name)
+            except RecordError as e:
+                bad += 1
+                for f in e.findings:
+                    sys.stderr.write(f"error: {f.message}\n")
+                continue
+            out.write(json.dumps(to_json(rec, no)) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    logger().info("parse", file=path.name, records=n, errors=bad)
+    return 1 if bad else 0
+
+
+def cmd_build(args) -> int:
+    from .io import AtomicWriter
+    from .jsonl import from_json
+    from .reference import ref_build
+    import construct
+    path = _input(args.file)
+    s = settings_from(args)
+    bad = 0
+    n = 0
+    target = args.out
+    lines = []
+    with open(path, encoding="utf-8") as fh:
+        for no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            n += 1
+            try:
+                code, values = from_json(json.loads(raw))
+                lines.append(ref_build(code, values))
+            except (ValueError, construct.ConstructError) as e:
+                bad += 1
+                sys.stderr.write(f"error: {path.name}:{no}: {e}\n")
+    if bad:
+        sys.stderr.write(f"{bad} of {n} objects could not be built; nothing written\n")
+        return 1
+    if target in (None, "-"):
+        sys.stdout.write("".join(l + s.eol for l in lines))
+    else:
+        with AtomicWriter(target, s.eol) as w:
+            for line in lines:
+                w.write_line(line)
+    logger().info("build", file=path.name, records=n)
+    return 0
+
+
+def cmd_roundtrip(args) -> int:
+    """parse + rebuild from field values == the file, byte for byte (its own line endings)."""
+    from .codec import codec, codecs
+    from .io import read_lines
+    path = _input(args.file)
+    cs = codecs()
+    n = 0
+    for no, text, _ending in read_lines(path):
+        n += 1
+        c = cs.get(text[:3])
+        try:
+            if c is None:
+                raise RecordError([])
+            rec = c.parse(text, no, path.name)
+            again = c.build_line(rec.asdict())
+        except RecordError as e:
+            msg = e.findings[0].message if e.findings else f"unknown record type {text[:3]!r}"
+            sys.stdout.write(f"{path.name}:{no}: does not parse: {msg}\n")
+            return 1
+        if again != text:
+            col = next((i for i, (a, b) in enumerate(zip(again, text)) if a != b), min(len(again), len(text)))
+            f = c.layout.field_at(col + 1)
+            sys.stdout.write(f"{path.name}:{no}:{col + 1}: differs after parse+serialize"
+                             f"{' in field ' + f.name if f else ''} (line {len(text)} chars, rebuilt {len(again)})\n")
+            return 1
+    sys.stdout.write(f"{path.name}: {n} lines round-trip byte for byte\n")
+    logger().info("roundtrip", file=path.name, records=n, identical=True)
+    return 0
+
+
+# --- the parser ---------------------------------------------------------------------------------
+def _settings_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("settings (formats/settings.toml; spec section 10)")
+    g.add_argument("--phn-remainder-zero", choices=("invalid", "check_digit_0"))
+    g.add_argument("--legacy-phn", action="store_true", help="accept old 9-digit MSP numbers")
+    g.add_argument("--line-ending", choices=("crlf", "lf"))
+    g.add_argument("--return-lengths", choices=("measured", "oscar"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="teleproc", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"teleproc {__version__}")
+    p.add_argument("--log-level", default=os.environ.get("TELEPROC_LOG_LEVEL", "INFO"),
+                   choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+                   help="JSON log events on stderr at this level and above (default INFO)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser("validate", help="check a submission or return file; every defect with line, column and field")
+    v.add_argument("file")
+    v.add_argument("--format", choices=("text", "json"), default="text")
+    _settings_args(v)
+    v.set_defaults(func=cmd_validate)
+
+    pa = sub.add_parser("parse", help="file -> JSON Lines, one object per record")
+    pa.add_argument("file")
+    pa.add_argument("--out", help="write here instead of stdout")
+    pa.set_defaults(func=cmd_parse)
+
+    b = sub.add_parser("build", help="JSON Lines -> fixed-width file (construct reference builder)")
+    b.add_argument("file")
+    b.add_argument("--out", help="write here (atomically) instead of stdout")
+    _settings_args(b)
+    b.set_defaults(func=cmd_build)
+
+    r = sub.add_parser("roundtrip", help="exit 0 when parse + serialize reproduces the file byte for byte")
+    r.add_argument("file")
+    r.set_defaults(func=cmd_roundtrip)
+
+    for module in ("teleproc.adjudicate.cli", "teleproc.analytics.cli"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError as e:
+            if e.name and not module.startswith(e.name):
+                raise
+            continue
+        mod.register(sub)
+    for sp in sub.choices.values():  # --log-level also after the subcommand
+        sp.add_argument("--log-level", default=argparse.SUPPRESS,
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code not in (0, None) else 0
+    configure(args.log_level)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        sys.stderr.write(f"teleproc: {e}\n")
+        return 2
+    except BrokenPipeError:
+        return 0
+    except TeleprocError as e:
+        sys.stderr.write(f"teleproc: {e}\n")
+        return 2
+    except OSError as e:
+        sys.stderr.write(f"teleproc: {e.filename or ''}: {e.strerror}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""Reading a submission or return file record by record, with every check of the record layer.
+
+``FileReader`` streams a file and yields one ``Item`` per line: the typed record (or, for a
+broken claim or note, a best-effort "salvaged" record so that the claim can still be
+answered), and the findings of that line. Checks, in the order they run:
+
+* format: length, printable ASCII, each field's form (one compiled pattern per record type;
+  the field-by-field diagnosis only for lines that fail it), calendar dates;
+* order (spec 1.3): VS1 first in a submission (later VS1 ignored), N01 only right after the
+  C02 it belongs to and only when that C02's correspondence code asks for a note; in a
+  return file, claim lines inside an S21 ... VRC remittance and VTC last, with its counts;
+* sequence (spec 6.6): every submission record takes the next data-centre sequence number
+  after the VS1's (VL = out of sequence), and the data centre of the VS1;
+* claim semantics: PHN check digit (AA), PHN vs other-insurer code (ZJ, ZL), units (VF), fee
+  item (VG), diagnostic code (VN), service to-day (VP), debit request's original MSP file
+  number (X1), note rules (W4, W5, W6, YA, ZI, ZK, Y7).
+
+Each finding names the MSP explanatory code that fits, so the adjudicator answers the claim
+with a C12 carrying it.
+"""
+from __future__ import annotations
+
+from calendar import monthrange
+from pathlib import Path
+from typing import Iterator
+
+import attrs
+
+from . import phn as phnmod
+from .codec import codec, codecs, mask, unknown_record
+from .errors import ERROR, WARNING, Finding
+from .fields import to_date
+from .io import read_lines
+from .settings import Settings
+
+SUBMISSION_CODES = frozenset({"VS1", "C02", "N01", "B04"})
+S_CLAIM_CODES = frozenset({"S00", "S01", "S02", "S03", "S04"})
+S_CODES = S_CLAIM_CODES | {"S21", "S22", "S23", "S24", "S25"}
+SEQ_MAX = 9_999_999
+
+
+@attrs.define(slots=True)
+class Item:
+    line_no: int
+    code: str
+    record: object | None          # typed record; salvaged when the line is broken
+    text: str
+    ending: str
+    findings: list
+    ok: bool                       # the line is a valid record (no error finding)
+    notes: list = attrs.Factory(list)   # a C02's N01 items
+
+
+def next_seq(seq: int) -> int:
+    return 1 if seq >= SEQ_MAX else seq + 1
+
+
+class FileReader:
+    """Iterate a Teleplan file (submission or return) as ``Item``s with their findings."""
+
+    def __init__(self, path: str | Path, settings: Settings | None = None, label: str | None = None):
+        self.path = Path(path)
+        self.settings = settings or Settings.load()
+        self.label = label if label is not None else self.path.name
+        self.side: str | None = None
+        self.header = None                  # the VS1 record of a submission
+        self.counts: dict[str, int] = {}
+        self.lines = 0
+        self.last_seq: int | None = None
+        self.findings_total = 0
+        self.errors_total = 0
+        self._codecs = codecs()
+        c02 = codec("C02").layout
+        self._c02 = {n: c02.field(n) for n in ("phn", "oin_insurer", "units", "fee_item", "dx1",
+                                                "service_to_day", "service_date", "original_msp_file",
+                                                "correspondence", "comment", "submission_code",
+                                                "oin_registration", "dependent")}
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _finding(self, no, f, kind, expected, found, code=None, severity=ERROR, rtype="C02"):
+        return Finding(no, f.start, f.end, rtype, f.name, kind, expected, mask(f, found),
+                       f.code if code is None else code, self.label, severity)
+
+    # --- the stream ---------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Item]:
+        codecs_ = self._codecs
+        counts = self.counts
+        expected_seq = None
+        dc = None
+        label = self.label
+        pending_c02: Item | None = None      # the claim whose notes may still follow
+        remit_open = False
+        remit_s = 0
+        file_s = 0
+        for no, text, ending in read_lines(self.path):
+            self.lines = no
+            code = text[:3]
+            c = codecs_.get(code)
+            if self.side is None:
+                self.side = "submission" if code in SUBMISSION_CODES else "return"
+                if self.side == "submission" and code != "VS1":
+                    first = Finding(no, 1, 3, code if c else "?", "record_code", "order",
+                                    "a VS1 record first in a submission", code, "", label)
+                    self._count(first)
+                    yield Item(0, "", None, "", "", [first], False)
+            if c is None:
+                f = unknown_record(text, no, label)
+                self._count(f)
+                if pending_c02 is not None:
+                    yield self._close_claim(pending_c02)
+                    pending_c02 = None
+                yield Item(no, code, None, text, ending, [f], False)
+                continue
+            counts[code] = counts.get(code, 0) + 1
+            if c.is_valid(text):
+                rec = c._from_line(text)
+                findings = []
+            else:
+                findings = c.check(text, no, label)
+                rec = self.salvage(c, text) if code in ("C02", "N01", "VS1") else None
+                if rec is None:
+                    try:
+                        rec = c.parse(text, no, label)
+                    except Exception:
+                        rec = None
+            if self.side == "submission":
+                if code == "N01":
+                    self._check_note(pending_c02, rec, no, findings)
+                elif pending_c02 is not None:
+                    yield self._close_claim(pending_c02)
+                    pending_c02 = None
+                if rec is not None and code in SUBMISSION_CODES:
+                    seq = rec.dc_seq if isinstance(rec.dc_seq, int) else None
+                    if code == "VS1":
+                        if self.header is None:
+                            self.header = rec
+                            dc = rec.data_centre
+                            expected_seq = None
+                        elif self.settings.later_vs1 == "warn":
+                            findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
+                                                    "one VS1 (a later VS1 is ignored)", "VS1", "", label, WARNING))
+                        else:
+                            findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
+                                                    "one VS1 per submission", "VS1", "", label))
+                    elif dc is not None and rec.data_centre != dc:
+                        f = c.layout.field("data_centre")
+                        findings.append(Finding(no, f.start, f.end, code, f.name, "data_centre",
+                                                f"the VS1's data centre {dc!r}", rec.data_centre, "", label))
+                    if seq is not None:
+                        if expected_seq is not None and seq != expected_seq:
+                            f = c.layout.field("dc_seq")
+                            findings.append(Finding(no, f.start, f.end, code, f.name, "sequence",
+                                                    f"data centre sequence {expected_seq:07d}",
+                                                    f"{seq:07d}", "VL", label))
+                        expected_seq = next_seq(seq)
+                        self.last_seq = seq
+                if code == "C02":
+                    if rec is not None:
+                        self._check_claim(rec, no, findings)
+                    item = Item(no, code, rec, text, ending, findings, not findings)
+                    self._count_all(findings)
+                    pending_c02 = item
+                    continue
+                if code == "N01":
+                    item = Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
+                    self._count_all(findings)
+                    if pending_c02 is not None:
+                        pending_c02.notes.append(item)
+                        continue
+                    yield item
+                    continue
+            else:  # return file: order and control counts
+                if code in S_CODES:
+                    if code == "S21":
+                        if remit_open:
+                            findings.append(self._order(no, code, "a VRC closing the previous remittance"))
+                        remit_open, remit_s = True, 0
+                    elif not remit_open:
+                        findings.append(self._order(no, code, "an S21 opening the remittance first"))
+                    remit_s += 1
+                    file_s += 1
+                elif code == "VRC" and rec is not None:
+                    if not remit_open:
+                        findings.append(self._order(no, code, "a remittance (S21 ...) before its VRC"))
+                    elif rec.record_count != remit_s:
+                        f = c.layout.field("record_count")
+                        findings.append(Finding(no, f.start, f.end, code, f.name, "count",
+                                                f"{remit_s} S-records in the remittance", str(rec.record_count), "", label))
+                    remit_open = False
+                elif code == "VTC" and rec is not None:
+                    findings.extend(self._check_vtc(rec, no, file_s))
+                if self.counts.get("VTC") and code != "VTC":
+                    findings.append(self._order(no, code, "nothing after the VTC trailer"))
+            self._count_all(findings)
+            yield Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
+        if pending_c02 is not None:
+            yield self._close_claim(pending_c02)
+        if self.side == "return" and not self.counts.get("VTC") and self.lines:
+            f = Finding(self.lines, 1, 3, "VTC", "record_code", "order", "a VTC trailer last", "", "", label)
+            self._count(f)
+            yield Item(0, "", None, "", "", [f], False)
+
+    def _order(self, no, code, expected):
+        return Finding(no, 1, 3, code, "record_code", "order", expected, code, "", self.label)
+
+    def _check_vtc(self, rec, no, file_s):
+        out = []
+        c = self.counts
+        want = {"S": file_s, "C": c.get("C12", 0), "B": c.get("B14", 0), "M": c.get("M01", 0),
+                "X": 0, "V": c.get("VRC", 0) + 1}
+        lay = rec.LAYOUT
+        for i in range(1, 12):
+            cls = getattr(rec, f"class{i}")
+            if cls in want and getattr(rec, f"count{i}") != want[cls]:
+                f = lay.field(f"count{i}")
+                out.append(Finding(no, f.start, f.end, "VTC", f.name, "count",
+                                   f"{want[cls]} {cls}-records", str(getattr(rec, f"count{i}")), "", self.label))
+        if rec.total != self.lines:
+            f = lay.field("total")
+            out.append(Finding(no, f.start, f.end, "VTC", "total", "count", f"{self.lines} records",
+                               str(rec.total), "", self.label))
+        return out
+
+    def _count(self, f):
+        self.findings_total += 1
+        if f.severity == ERROR:
+            self.errors_total += 1
+
+    def _count_all(self, findings):
+        for f in findings:
+            self._count(f)
+
+    # --- claims ---------------------------------------------------------------------------------
+    def _check_claim(self, rec, no, findings) -> None:
+        """Semantic checks of one C02 (spec 3.2, 6.1-6.5)."""
+        F = self._c02
+        s = self.settings
+        flagged = {f.field for f in findings}
+        if flagged:  # judge only fields whose format is right (a salvaged field holds its default)
+            F = {k: v for k, v in F.items() if k not in flagged}
+            if "phn" not in F or "oin_insurer" not in F:
+                F.setdefault("phn", self._c02["phn"])
+        phn = rec.phn
+        insurer = rec.oin_insurer
+        if not isinstance(phn, str):
+            return
+        if "phn" in flagged or "oin_insurer" in flagged:
+            pass
+        elif insurer == "":
+            if phn == "0000000000":
+                findings.append(self._finding(no, F["phn"], "missing", "a PHN, or an other-insurer code",
+                                              phn, "ZJ"))
+            elif not phnmod.is_valid(phn, s.phn_remainder_zero, s.phn_legacy_nine_digit):
+                findings.append(self._finding(no, F["phn"], "check_digit",
+                                              "a 10-digit PHN starting 9 with a valid mod-11 check digit",
+                                              phn, "AA"))
+        else:
+            if phn != "0000000000":
+                findings.append(self._finding(no, F["phn"], "not_zero",
+                                              "0000000000 when an other-insurer code is given", phn, "ZL"))
+            if "oin_registration" in F and rec.oin_registration.strip("0 ") == "":
+                findings.append(self._finding(no, F["oin_registration"], "missing",
+                                              "the other insurer's registration number", "", "X4"))
+        if "dependent" in F and isinstance(rec.dependent, int) and rec.dependent not in (0, 66):
+            findings.append(self._finding(no, F["dependent"], "not_allowed", "00 or 66", f"{rec.dependent:02d}"))
+        if "units" in F and rec.units == 0:
+            findings.append(self._finding(no, F["units"], "zero", "at least one service", "000"))
+        if "fee_item" in F and rec.fee_item.strip("0 ") == "":
+            findings.append(self._finding(no, F["fee_item"], "missing", "a fee item", rec.fee_item))
+        if "dx1" in F and rec.dx1 == "":
+            findings.append(self._finding(no, F["dx1"], "missing", "a diagnostic code in dx1", ""))
+        to_day = rec.service_to_day
+        d = rec.service_date
+        if "service_date" not in F or "service_to_day" not in F:
+            pass
+        elif d is None:
+            findings.append(self._finding(no, F["service_date"], "missing", "a date of service CCYYMMDD", "00000000"))
+        elif isinstance(to_day, int) and to_day and not (d.day < to_day <= monthrange(d.year, d.month)[1]):
+            findings.append(self._finding(no, F["service_to_day"], "bad_day",
+                                          "00, or a later day of the service month", f"{to_day:02d}"))
+        if rec.submission_code == "E" and "original_msp_file" in F:
+            omf = rec.original_msp_file
+            ok = len(omf) == 20 and omf[5:12].isdigit()
+            if ok:
+                try:
+                    ok = to_date(omf[12:20]) is not None
+                except ValueError:
+                    ok = False
+            if not ok:
+                findings.append(self._finding(no, F["original_msp_file"], "bad_reference",
+                                              "data centre (5) + sequence (7) + date received CCYYMMDD (8)",
+                                              omf))
+
+    def _check_note(self, claim_item: Item | None, note, no, findings) -> None:
+        lay = codec("N01").layout
+        if claim_item is None or claim_item.record is None:
+            findings.append(Finding(no, 1, 3, "N01", "record_code", "order",
+                                    "an N01 right after the C02 it belongs to", "N01", "ZI", self.label))
+            return
+        if note is None:
+            return
+        c02 = claim_item.record
+        if c02.correspondence not in ("N", "B"):
+            f = self._c02["correspondence"]
+            findings.append(Finding(no, 1, 3, "N01", "record_code", "order",
+                                    f"no N01: the C02 on line {claim_item.line_no} has correspondence code "
+                                    f"{c02.correspondence!r} (N or B asks for a note)", "N01", "Y7", self.label))
+        if note.payee != c02.payee:
+            f = lay.field("payee")
+            findings.append(Finding(no, f.start, f.end, "N01", "payee", "mismatch",
+                                    f"the C02's payee {c02.payee!r}", note.payee, "ZK", self.label))
+        if note.practitioner != c02.practitioner:
+            f = lay.field("practitioner")
+            findings.append(Finding(no, f.start, f.end, "N01", "practitioner", "mismatch",
+                                    f"the C02's practitioner {c02.practitioner!r}", note.practitioner, "ZI", self.label))
+        if note.note_text == "":
+            f = lay.field("note_text")
+            findings.append(Finding(no, f.start, f.end, "N01", "note_text", "missing", "note text", "", "W6", self.label))
+
+    def _close_claim(self, item: Item) -> Item:
+        """Checks that need the claim's notes: YA, Y7, W4."""
+        rec = item.record
+        notes = item.notes
+        before = len(item.findings)
+        if rec is not None:
+            F = self._c02
+            no = item.line_no
+            if rec.submission_code in ("C", "E", "X") and not notes:
+                item.findings.append(self._finding(no, F["submission_code"], "note_missing",
+                                                   "an N01 note after a claim with submission code C, E or X",
+                                                   rec.submission_code, "YA"))
+            if rec.correspondence in ("N", "B") and not notes:
+                item.findings.append(self._finding(no, F["correspondence"], "note_missing",
+                                                   "an N01 note right after this claim (correspondence N or B)",
+                                                   rec.correspondence, "Y7"))
+            if rec.comment and notes:
+                item.findings.append(self._finding(no, F["comment"], "comment_and_note",
+                                                   "a claim comment or a note, not both", rec.comment, "W4"))
+        self._count_all(item.findings[before:])
+        item.ok = not any(x.severity == ERROR for x in item.findings) and all(n.ok for n in notes)
+        return item
+
+    @staticmethod
+    def salvage(c, text: str):
+        """A record from a broken line: every field that decodes keeps its value, the rest
+        take their defaults, so a refused claim can still be echoed (C12 keys, folio)."""
+        line = text[:c.length].ljust(c.length)
+        values = {}
+        for f in c.layout.fields:
+            try:
+                v = f.k.decode(f, line[f.start - 1:f.end])
+                f.k.encode(f, v)
+                values[f.name] = v
+            except Exception:
+                values[f.name] = f.default_value
+        try:
+            return c.cls(**values)
+        except Exception:
+            return c.cls()
