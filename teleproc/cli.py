@@ -8,6 +8,7 @@ file names.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -94,13 +95,16 @@ def cmd_validate(args) -> int:
 # --- parse / build / roundtrip -------------------------------------------------------------------
 def cmd_parse(args) -> int:
     from .codec import parse_line
-    from .io import read_lines
+    from .io import AtomicWriter, read_lines
     from .jsonl import to_json
     path = _input(args.file)
     bad = 0
-    out = sys.stdout if args.out in (None, "-") else open(args.out, "w", encoding="utf-8")
     n = 0
-    try:
+    with contextlib.ExitStack() as stack:
+        if args.out in (None, "-"):
+            write = sys.stdout.write
+        else:  # atomically: a failure part-way leaves no partial file
+            write = stack.enter_context(AtomicWriter(args.out, "\n")).write_line
         for no, text, _ in read_lines(path):
             n += 1
             try:
@@ -108,12 +112,12 @@ def cmd_parse(args) -> int:
             except RecordError as e:
                 bad += 1
                 for f in e.findings:
-                    sys.stderr.write(f"error: {f.message}\n")
+                    sys.stderr.write(f"{f.severity}: {f.message}\n")
                 continue
-            out.write(json.dumps(to_json(rec, no)) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
+            if write is sys.stdout.write:
+                write(json.dumps(to_json(rec, no)) + "\n")
+            else:
+                write(json.dumps(to_json(rec, no)))
     logger().info("parse", file=path.name, records=n, errors=bad)
     return 1 if bad else 0
 
@@ -130,16 +134,19 @@ def cmd_build(args) -> int:
     target = args.out
     lines = []
     with open(path, encoding="utf-8") as fh:
-        for no, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            n += 1
-            try:
-                code, values = from_json(json.loads(raw))
-                lines.append(ref_build(code, values))
-            except (ValueError, construct.ConstructError) as e:
-                bad += 1
-                sys.stderr.write(f"error: {path.name}:{no}: {e}\n")
+        try:
+            for no, raw in enumerate(fh, 1):
+                if not raw.strip():
+                    continue
+                n += 1
+                try:
+                    code, values = from_json(json.loads(raw))
+                    lines.append(ref_build(code, values))
+                except (ValueError, construct.ConstructError) as e:
+                    bad += 1
+                    sys.stderr.write(f"error: {path.name}:{no}: {e}\n")
+        except UnicodeDecodeError:
+            raise UsageError(f"{path.name}: not UTF-8 text (JSON Lines expected)") from None
     if bad:
         sys.stderr.write(f"{bad} of {n} objects could not be built; nothing written\n")
         return 1
@@ -221,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.set_defaults(func=cmd_roundtrip)
 
-    for module in ("teleproc.adjudicate.cli", "teleproc.analytics.cli"):
+    for module in ("teleproc.batch", "teleproc.analytics.cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as e:

@@ -1,0 +1,293 @@
+"""The batch job: ``teleproc adjudicate`` and ``teleproc release``.
+
+    submission --FileReader--> claims --Adjudicator (rules + history)--> decisions
+               --ReturnFileBuilder--> return file
+
+One run is one database transaction and one atomically renamed output file. The order is:
+decide everything, write the return file to a temporary name, rename it into place, commit.
+A failure before the rename leaves neither output nor state; a crash between rename and commit
+leaves the state as before the run, and re-running gives the same output (the run is
+deterministic), so nothing is lost and nothing is paid twice.
+
+The submission is read twice (streaming both times): a first pass indexes what the
+adjudicator must know ahead (prerequisites billed anywhere in the file, seed-rules R10) and
+checks the data-centre sequence against the store; the second decides, group by group
+(contiguous claims sharing practitioner + PHN + DOS, seed-rules 0.2).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+from . import store
+from .claims import iter_claims
+from .decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED
+from .errors import ERROR, UsageError
+from .log import logger
+from .remit import ReturnFileBuilder
+from .settings import Settings
+from .validate import FileReader, next_seq
+
+
+class SubmissionRejected(Exception):
+    """The whole submission is refused (exit status 1, nothing written, state unchanged)."""
+
+
+def _ymd_arg(s: str) -> date:
+    try:
+        return datetime.strptime(s, "%Y%m%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYYMMDD, got {s!r}") from None
+
+
+def _ts_arg(s: str) -> datetime:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(s, fmt)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"expected a timestamp 'CCYY-MM-DD HH:MM:SS', got {s!r}")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _groups(claims):
+    """Contiguous claims sharing practitioner + PHN + DOS."""
+    group = []
+    key = None
+    for c in claims:
+        r = c.record
+        k = (r.practitioner, r.phn, r.service_date)
+        if k != key and group:
+            yield group
+            group = []
+        key = k
+        group.append(c)
+    if group:
+        yield group
+
+
+def _adjudicator(conn, run_id, received, args):
+    from .adjudicate.engine import Adjudicator
+    from .adjudicate.registry import Registry
+    registry = Registry.load(args.registry) if getattr(args, "registry", None) else None
+    return Adjudicator(conn, run_id=run_id, received=received, registry=registry,
+                       unknown_fee=getattr(args, "unknown_fee", "pay"))
+
+
+def _names(args) -> dict:
+    """Payee / practitioner names for S21/S22 from the registry, when it has them."""
+    reg = getattr(args, "registry", None)
+    if not reg:
+        return {}
+    path = Path(reg) / "practitioners.csv"
+    if not path.is_file():
+        return {}
+    import csv
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        return {r["practitioner_number"]: r.get("name", "") for r in rows if r.get("name")}
+
+
+def _new_run(conn, kind, source, sha, dc, first, last, received, payment_date) -> int:
+    cur = conn.execute(
+        "INSERT INTO runs(kind, source_name, source_sha256, data_centre, first_seq, last_seq, received,"
+        " payment_date, created) VALUES(?,?,?,?,?,?,?,?,?)",
+        (kind, source, sha, dc, first, last, store.ymd(received), store.ymd(payment_date),
+         datetime.now().isoformat(timespec="seconds")))
+    return cur.lastrowid
+
+
+def run_adjudicate(args, out=sys.stderr) -> int:
+    settings = Settings.load(line_ending=getattr(args, "line_ending", None),
+                             return_lengths=getattr(args, "return_lengths", None),
+                             phn_remainder_zero=getattr(args, "phn_remainder_zero", None))
+    path = Path(args.submission)
+    if not path.is_file():
+        raise UsageError(f"{args.submission}: no such file")
+    received = args.received or date.today()
+    payment_date = args.payment_date or received
+    created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
+    t0 = time.perf_counter()
+    log = logger(command="adjudicate", file=path.name)
+
+    # Pass 1: the header, the sequence, and what the adjudicator must know ahead.
+    first = FileReader(path, settings)
+    claims_seen = 0
+    for item in first:
+        if item.code == "C02":
+            claims_seen += 1
+    header = first.header
+    if first.side != "submission" or header is None:
+        raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
+    dc = header.data_centre
+    conn = store.connect(args.state)
+    try:
+        last = store.get_meta(conn, f"last_seq:{dc}")
+        if last is not None and header.dc_seq != next_seq(int(last)) and not args.allow_sequence_gap:
+            raise SubmissionRejected(
+                f"{path.name}: data centre {dc} sequence error: expected {next_seq(int(last)):07d}, "
+                f"the VS1 has {header.dc_seq:07d} (last committed {int(last):07d}); "
+                f"nothing was decided. Use --allow-sequence-gap to process it anyway.")
+        with store.transaction(conn):
+            run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), dc, header.dc_seq,
+                              first.last_seq, received, payment_date)
+            adj = _adjudicator(conn, run_id, received, args)
+            for claim in iter_claims(FileReader(path, settings)):
+                adj.prescan(claim)
+            builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
+                                        settings=settings, names=_names(args))
+            released = 0
+            for claim, decision, held_received in _released(adj):
+                builder.add(claim, decision, held_received)
+                released += 1
+            n = 0
+            for group in _groups(iter_claims(FileReader(path, settings))):
+                for claim, decision in zip(group, adj.decide_group(group)):
+                    builder.add(claim, decision, received)
+                    n += 1
+            adj.flush()
+            if first.last_seq is not None:
+                store.set_meta(conn, f"last_seq:{dc}", str(first.last_seq))
+            conn.execute("UPDATE runs SET claims = ? WHERE run_id = ?", (n, run_id))
+            written = builder.write(args.out)   # atomic rename; the commit follows
+        stats = adj.stats()
+    finally:
+        conn.close()
+    summary = _summary(builder.counts, written, stats, n, released, first)
+    _report(summary, args, out)
+    log.info("adjudicated", claims=n, released=released, seconds=round(time.perf_counter() - t0, 3),
+             **{k.lower(): v for k, v in builder.counts.items()})
+    return 0
+
+
+def _released(adj):
+    """Held claims decided again, with the received date they were first held with."""
+    for item in adj.release():
+        claim, decision = item[0], item[1]
+        received = item[2] if len(item) > 2 else None
+        yield claim, decision, received
+
+
+def run_release(args, out=sys.stderr) -> int:
+    settings = Settings.load(line_ending=getattr(args, "line_ending", None),
+                             return_lengths=getattr(args, "return_lengths", None))
+    payment_date = args.payment_date or date.today()
+    created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
+    conn = store.connect(args.state)
+    try:
+        pending = conn.execute("SELECT COUNT(*) FROM holds WHERE state = 'pending'").fetchone()[0]
+        with store.transaction(conn):
+            run_id = _new_run(conn, "release", None, None, None, None, None, payment_date, payment_date)
+            adj = _adjudicator(conn, run_id, payment_date, args)
+            answers = list(_released(adj))
+            dc = answers[0][0].record.data_centre if answers else ""
+            builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
+                                        settings=settings, names=_names(args))
+            for claim, decision, received in answers:
+                builder.add(claim, decision, received)
+            adj.flush()
+            conn.execute("UPDATE runs SET claims = ? WHERE run_id = ?", (len(answers), run_id))
+            written = builder.write(args.out)
+        stats = adj.stats()
+    finally:
+        conn.close()
+    summary = _summary(builder.counts, written, stats, 0, len(answers), None)
+    summary["holds_before"] = pending
+    _report(summary, args, out)
+    logger(command="release").info("released", claims=len(answers))
+    return 0
+
+
+def _summary(counts, written, stats, n, released, reader) -> dict:
+    s = {
+        "claims": n,
+        "released_holds": released,
+        "answers": dict(counts),
+        "billed": _money(written["billed_cents"]),
+        "paid": _money(written["paid_cents"]),
+        "return_file": {"lines": written["lines"], "remittances": written["remittances"]},
+    }
+    if reader is not None:
+        s["format_findings"] = {"errors": reader.errors_total,
+                                "warnings": reader.findings_total - reader.errors_total}
+    s.update({k: v for k, v in (stats or {}).items() if k not in s})
+    return s
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def _report(summary: dict, args, out) -> None:
+    if getattr(args, "report", None):
+        from .io import AtomicWriter
+        with AtomicWriter(args.report, "\n", "utf-8") as w:
+            w.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    a = summary["answers"]
+    lines = [
+        f"{summary['claims']} claims answered"
+        + (f", {summary['released_holds']} held claims decided again" if summary["released_holds"] else ""),
+        f"  paid as billed (S01): {a.get('S01', 0)}   paid with explanation (S02): {a.get('S02', 0)}",
+        f"  refused (S03): {a.get('S03', 0)}   held BH (S04): {a.get('S04', 0)}   rejected (C12): {a.get('C12', 0)}",
+        f"  billed ${summary['billed']}   paid ${summary['paid']}",
+    ]
+    if "holds_pending" in summary:
+        lines.append(f"  holds pending: {summary['holds_pending']}")
+    top = summary.get("top_refusal_codes")
+    if top:
+        lines.append("  top refusal codes: " + ", ".join(f"{c} x{k}" for c, k in (top.items() if isinstance(top, dict) else top)))
+    out.write("\n".join(lines) + "\n")
+
+
+def cmd_adjudicate(args) -> int:
+    try:
+        return run_adjudicate(args)
+    except SubmissionRejected as e:
+        sys.stderr.write(f"teleproc: submission rejected: {e}\n")
+        logger(command="adjudicate").warning("rejected", file=Path(args.submission).name)
+        return 1
+
+
+def cmd_release(args) -> int:
+    return run_release(args)
+
+
+def _common(p):
+    p.add_argument("--state", required=True, help="the SQLite state store (created on first use)")
+    p.add_argument("--out", required=True, help="the return file to write (atomically)")
+    p.add_argument("--registry", help="directory with practitioners.csv and patients.csv")
+    p.add_argument("--payment-date", type=_ymd_arg, help="remittance date on the S-records, YYYYMMDD")
+    p.add_argument("--timestamp", type=_ts_arg, help="VRC/VTC timestamp (default: the payment date, 00:00:00)")
+    p.add_argument("--report", help="write the run summary as JSON here")
+    p.add_argument("--unknown-fee", choices=("pay", "refuse"), default="pay",
+                   help="a fee item outside the schedule: paid as billed (default) or refused")
+    p.add_argument("--line-ending", choices=("crlf", "lf"))
+    p.add_argument("--return-lengths", choices=("measured", "oscar"))
+
+
+def register(sub) -> None:
+    a = sub.add_parser("adjudicate", help="decide every claim of a submission and write the return file")
+    a.add_argument("submission")
+    _common(a)
+    a.add_argument("--received", type=_ymd_arg, help="date MSP received the file, YYYYMMDD (default today)")
+    a.add_argument("--allow-sequence-gap", action="store_true",
+                   help="process a submission whose data-centre sequence does not continue the last one")
+    a.add_argument("--phn-remainder-zero", choices=("invalid", "check_digit_0"))
+    a.set_defaults(func=cmd_adjudicate)
+    r = sub.add_parser("release", help="decide pending holds (BH) without a new submission")
+    _common(r)
+    r.set_defaults(func=cmd_release)

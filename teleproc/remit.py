@@ -1,0 +1,205 @@
+"""Decisions -> return records -> the return file (spec sections 4, 5 and 8).
+
+Layout of the file this module writes (spec 1.3 and 8):
+
+1. C12 lines, one per rejected claim, in input order (up to 7 explanatory codes each);
+2. for each payee, in order of first appearance: S21 (totals), the claim lines S01/S02/S03/S04
+   in input order, S22 per practitioner (order of first appearance), VRC (S-record count of the
+   remittance, S21 and S22 included);
+3. VTC: counts by record class (S, C, B, M, X, V with the VTC itself) and the total.
+
+Totals: S21/S22 ``amount_billed`` is the sum of the billed amounts of the remittance's claim
+lines (held and refused ones included), ``amount_paid`` the sum of their paid amounts; balance
+forward is 0, the cheque is the paid total when it is positive, and a negative total is carried
+as the new (debit) balance: paid = cheque + new balance - balance forward.
+
+Claim lines are spilled to temporary files as they come (memory stays flat whatever the
+number of claims) and assembled once the totals are known.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date, datetime
+
+from .codec import codec
+from .decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
+from .io import AtomicWriter
+from .settings import Settings
+
+_MAX_CODES = 7
+
+
+def _codes(values: dict, codes, prefix: str = "exp") -> None:
+    for i, c in enumerate(codes[:_MAX_CODES], 1):
+        values[f"{prefix}{i}"] = c
+
+
+class _Payee:
+    __slots__ = ("payee", "control", "billed", "paid", "practitioners", "spool", "lines")
+
+    def __init__(self, payee: str, spool):
+        self.payee = payee
+        self.control = 1          # S21 is 000001
+        self.billed = 0
+        self.paid = 0
+        self.practitioners: dict[str, list[int]] = {}
+        self.spool = spool
+        self.lines = 0
+
+
+class ReturnFileBuilder:
+    """Collect (claim, decision) answers in order; ``write`` produces the return file."""
+
+    def __init__(self, *, data_centre: str, payment_date: date, created: datetime,
+                 settings: Settings | None = None, names: dict | None = None,
+                 spool_dir: str | None = None):
+        self.dc = data_centre
+        self.payment_date = payment_date
+        self.created = created
+        self.settings = settings or Settings.load()
+        self.names = names or {}
+        self._dir = tempfile.mkdtemp(prefix="teleproc-remit-", dir=spool_dir)
+        self._payees: dict[str, _Payee] = {}
+        self._c12 = open(os.path.join(self._dir, "c12"), "w+", encoding="ascii", newline="")
+        self.c12_count = 0
+        self.counts = {"C12": 0, "S01": 0, "S02": 0, "S03": 0, "S04": 0}
+        self._codec = {c: codec(c) for c in ("C12", "S01", "S02", "S03", "S04", "S21", "S22", "VRC", "VTC")}
+        self._defaults = {c: dict(k.cls.DEFAULTS) for c, k in self._codec.items()}
+        self._trim = self.settings.return_lengths == "oscar"
+
+    # --- one answer -----------------------------------------------------------------------------
+    def add(self, claim, decision: Decision, received: date) -> str:
+        """Record the answer to one claim; returns the record code used."""
+        rec = claim.record
+        code = decision.record_code
+        self.counts[code] += 1
+        if code == "C12":
+            v = dict(self._defaults["C12"], data_centre=rec.data_centre, dc_seq=rec.dc_seq,
+                     payee=rec.payee, practitioner=rec.practitioner, folio=rec.folio)
+            _codes(v, decision.codes or ("YY",))
+            self._c12.write(self._codec["C12"].build_line(v) + "\n")
+            self.c12_count += 1
+            return code
+        p = self._payees.get(rec.payee)
+        if p is None:
+            spool = open(os.path.join(self._dir, f"p{len(self._payees)}"), "w+", encoding="ascii", newline="")
+            p = self._payees[rec.payee] = _Payee(rec.payee, spool)
+        p.control += 1
+        billed_units, billed_cents = rec.units, rec.billed_amount
+        if claim.debit and decision.paid_cents < 0:   # a reversal shows negative billed values too
+            billed_units, billed_cents = -billed_units, -billed_cents
+        paid = decision.paid_cents if decision.outcome in (PAID, ADJUSTED) else 0
+        head = dict(data_centre=self.dc, dc_seq=rec.dc_seq, payment_date=self.payment_date,
+                    payee=rec.payee, control_no=p.control, practitioner=rec.practitioner)
+        if code == "S01":
+            v = dict(self._defaults["S01"], line_type="P", folio=rec.folio, paid_amount=paid,
+                     received_date=received, icbc_wcb_claim=_icbc(rec), insurer=rec.oin_insurer, **head)
+        elif code == "S04":
+            v = dict(self._defaults["S04"], line_type="H", received_date=received, folio=rec.folio,
+                     icbc_wcb_claim=_icbc(rec), insurer=rec.oin_insurer, **head)
+            _codes(v, decision.codes or ("BH",))
+        else:  # S02, S03
+            surname = rec.oin_surname or rec.name_verify[2:4].rstrip()
+            initials = (rec.name_verify[:2] if rec.name_verify not in ("", "0000")
+                        else (rec.oin_first_name[:1] + rec.oin_second_initial[:1]))
+            paid_units = decision.paid_units if code == "S02" else 0
+            v = dict(self._defaults[code], line_type="P" if code == "S02" else "R",
+                     received_date=received, patient_initials=initials, patient_surname=surname[:18],
+                     phn=rec.phn, dependent=rec.dependent if isinstance(rec.dependent, int) else 0,
+                     service_date=rec.service_date, service_to_day=rec.service_to_day,
+                     billed_units=billed_units, billed_clarification=rec.clarification,
+                     billed_fee=rec.fee_item, billed_amount=billed_cents,
+                     paid_units=paid_units, paid_clarification=rec.clarification,
+                     paid_fee=decision.paid_fee or rec.fee_item, paid_amount=paid, folio=rec.folio,
+                     plan_reference="0000000000", claim_source="0", insurer=rec.oin_insurer,
+                     icbc_wcb_claim=_icbc(rec), **head)
+            _codes(v, decision.codes)
+        line = self._codec[code].build_line(v)
+        p.spool.write(line + "\n")
+        p.lines += 1
+        p.billed += billed_cents
+        p.paid += paid
+        t = p.practitioners.get(rec.practitioner)
+        if t is None:
+            t = p.practitioners[rec.practitioner] = [0, 0]
+        t[0] += billed_cents
+        t[1] += paid
+        return code
+
+    # --- the file ------------------------------------------------------------------------------
+    def write(self, path) -> dict:
+        """Assemble the return file atomically. Returns the counts and totals it wrote."""
+        eol = self.settings.eol
+        trim = self._trim
+        s_total = 0
+        vrc_count = 0
+        total_lines = 0
+        with AtomicWriter(path, eol) as w:
+            def put(line: str, padded: bool = True):
+                nonlocal total_lines
+                w.write_line(line[:-1] if trim and padded else line)
+                total_lines += 1
+
+            self._c12.seek(0)
+            for line in self._c12:
+                put(line.rstrip("\n"), padded=False)
+            for p in self._payees.values():
+                head = dict(data_centre=self.dc, dc_seq=0, payment_date=self.payment_date, payee=p.payee)
+                cheque = max(p.paid, 0)
+                put(self._codec["S21"].build_line(dict(
+                    self._defaults["S21"], line_type="Z", control_no=1, payee_name=self.names.get(p.payee, "")[:25],
+                    amount_billed=p.billed, amount_paid=p.paid, balance_forward=0, cheque_amount=cheque,
+                    new_balance=p.paid - cheque, **head)))
+                p.spool.seek(0)
+                for line in p.spool:
+                    put(line.rstrip("\n"))
+                control = p.control
+                for prac, (billed, paid) in p.practitioners.items():
+                    control += 1
+                    put(self._codec["S22"].build_line(dict(
+                        self._defaults["S22"], line_type="Y", control_no=control, practitioner=prac,
+                        practitioner_name=self.names.get(prac, "")[:25], amount_billed=billed,
+                        amount_paid=paid, **head)))
+                n_s = 1 + p.lines + len(p.practitioners)
+                s_total += n_s
+                put(self._codec["VRC"].build_line(dict(
+                    self._defaults["VRC"], data_centre=self.dc, payment_date=self.payment_date,
+                    record_class="S", record_count=n_s, created=self.created)), padded=False)
+                vrc_count += 1
+            total_lines += 1  # the VTC itself
+            slots = [("S", s_total), ("C", self.c12_count), ("B", 0), ("M", 0), ("X", 0), ("V", vrc_count + 1)]
+            v = dict(self._defaults["VTC"], data_centre=self.dc, created=self.created, total=total_lines)
+            for i in range(1, 12):
+                cls, n = slots[i - 1] if i <= len(slots) else ("", 0)
+                v[f"class{i}"], v[f"count{i}"] = cls, n
+            w.write_line(self._codec["VTC"].build_line(v))
+        self.close()
+        return {"lines": total_lines, "s_records": s_total, "c12": self.c12_count, "remittances": vrc_count,
+                "billed_cents": sum(p.billed for p in self._payees.values()),
+                "paid_cents": sum(p.paid for p in self._payees.values())}
+
+    def close(self) -> None:
+        for f in [self._c12, *(p.spool for p in self._payees.values())]:
+            try:
+                f.close()
+            except OSError:
+                pass
+        for name in os.listdir(self._dir):
+            os.unlink(os.path.join(self._dir, name))
+        os.rmdir(self._dir)
+
+    def __del__(self):
+        if os.path.isdir(getattr(self, "_dir", "")):
+            try:
+                self.close()
+            except OSError:
+                pass
+
+
+def _icbc(rec) -> str:
+    c = rec.icbc_claim
+    return "" if c.strip("0") == "" else c
+
+
+__all__ = ["ReturnFileBuilder", "ADJUSTED", "HELD", "PAID", "REFUSED", "REJECTED"]
