@@ -102,7 +102,7 @@ def cmd_parse(args) -> int:
     n = 0
     with contextlib.ExitStack() as stack:
         if args.out in (None, "-"):
-            write = sys.stdout.write
+            write = lambda s: sys.stdout.write(s + "\n")  # noqa: E731
         else:  # atomically: a failure part-way leaves no partial file
             write = stack.enter_context(AtomicWriter(args.out, "\n")).write_line
         for no, text, _ in read_lines(path):
@@ -114,10 +114,7 @@ def cmd_parse(args) -> int:
                 for f in e.findings:
                     sys.stderr.write(f"{f.severity}: {f.message}\n")
                 continue
-            if write is sys.stdout.write:
-                write(json.dumps(to_json(rec, no)) + "\n")
-            else:
-                write(json.dumps(to_json(rec, no)))
+            write(json.dumps(to_json(rec, no)))
     logger().info("parse", file=path.name, records=n, errors=bad)
     return 1 if bad else 0
 

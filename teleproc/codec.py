@@ -16,7 +16,7 @@ import functools
 import re
 
 from .errors import ERROR, Finding, RecordError, WARNING
-from .fields import CODEGEN_NAMESPACE, Defect, date_text, encode_signed, time_text, to_date
+from .fields import CODEGEN_NAMESPACE, Defect, date_text, encode_signed, time_text, to_date, to_timestamp
 from .layout import Layout, load_layouts
 from .log import mask_phn, mask_text
 from .records import RECORD_CLASSES
@@ -47,15 +47,17 @@ class Codec:
 
     # --- code generation -------------------------------------------------------------------
     def _gen_dates(self):
-        """Calendar check for the date fields the pattern cannot judge (Feb 30 is 8 digits)."""
-        slices = [(f.start - 1, f.end, f.blank_ok) for f in self.layout.fields if f.kind == "date"]
+        """Calendar check for the date and timestamp fields the pattern cannot judge (Feb 30 is
+        8 digits, 2026-13-45 99:99:99 fits the timestamp pattern)."""
+        slices = [(f.start - 1, f.end, f.blank_ok, to_date if f.kind == "date" else to_timestamp)
+                  for f in self.layout.fields if f.kind in ("date", "timestamp")]
 
-        def dates_ok(line, _slices=slices, _date=to_date):
+        def dates_ok(line, _slices=slices):
             try:
-                for a, b, blank in _slices:
+                for a, b, blank, conv in _slices:
                     s = line[a:b]
                     if not (blank and s.isspace()):
-                        _date(s)
+                        conv(s)
             except (ValueError, TypeError):
                 return False
             return True
@@ -73,10 +75,10 @@ class Codec:
                 continue
             if f.kind in ("text", "filler"):
                 fmt.append(f"%-{n}s")
-                args.append(v)
+                args.append(f"({v} + '')")      # str only: None or 12345 must not become text
             elif f.kind in ("number", "money") and not f.signed and not f.blank_ok:
                 fmt.append(f"%0{n}d")
-                args.append(v)
+                args.append(f"({v} | 0)")       # int only: %d would truncate 36.6 or a Decimal
             elif f.kind in ("number", "money"):
                 ns[f"_f{i}"] = f
                 fmt.append("%s")

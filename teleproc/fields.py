@@ -83,7 +83,7 @@ def to_date(s: str) -> date | None:
         return _DATE_CACHE[s]
     except KeyError:
         pass
-    if not s.isdigit() or len(s) != 8:
+    if not (s.isdigit() and s.isascii()) or len(s) != 8:   # isdigit alone takes '２' and '²'
         raise ValueError(s)
     d = date(int(s[:4]), int(s[4:6]), int(s[6:]))
     if len(_DATE_CACHE) > _CACHE_LIMIT:
@@ -229,7 +229,7 @@ class Digits(Kind):
         if value is BLANK:
             return " " * f.length
         if not isinstance(value, str) or not value.isdigit() or len(value) > f.length:
-            raise ValueError(f"{f.name}: up to {f.length} digits expected, got {value!r}")
+            raise ValueError(f"{f.name}: up to {f.length} digits expected")  # no value: a PHN
         return value.zfill(f.length)
 
     def expr(self, f, s):
@@ -311,7 +311,7 @@ class Date(Kind):
         if value is None:
             return "00000000"
         if not isinstance(value, date) or isinstance(value, datetime):
-            raise ValueError(f"{f.name}: date expected, got {value!r}")
+            raise ValueError(f"{f.name}: date expected, got {type(value).__name__}")  # a birth date
         return "%04d%02d%02d" % (value.year, value.month, value.day)
 
     def expr(self, f, s):
@@ -368,7 +368,8 @@ class Timestamp(Kind):
     def encode(self, f, value):
         if not isinstance(value, datetime):
             raise ValueError(f"{f.name}: datetime expected, got {value!r}")
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return "%04d-%02d-%02d %02d:%02d:%02d" % (value.year, value.month, value.day,
+                                                  value.hour, value.minute, value.second)  # strftime: no %Y padding below 1000
 
     def expr(self, f, s):
         return f"_ts({s})"

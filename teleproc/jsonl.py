@@ -41,7 +41,7 @@ def to_json(record, line_no: int | None = None) -> dict:
         elif f.kind == "money":
             v = money_text(v)
         elif isinstance(v, datetime):
-            v = v.strftime("%Y-%m-%d %H:%M:%S")
+            v = v.isoformat(" ")   # strftime("%Y") does not pad years below 1000
         elif isinstance(v, date):
             v = v.isoformat()
         elif isinstance(v, time):
@@ -52,9 +52,11 @@ def to_json(record, line_no: int | None = None) -> dict:
 
 def from_json(obj: dict) -> tuple[str, dict]:
     """(record code, field values) from a JSON object. ValueError names the bad field."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"a JSON object expected, got {type(obj).__name__}")
     code = obj.get("record_code")
     layouts = load_layouts()
-    if code not in layouts:
+    if not isinstance(code, str) or code not in layouts:
         raise ValueError(f"record_code must be one of {', '.join(sorted(layouts))}, got {code!r}")
     values = {}
     for f in layouts[code].fields:
@@ -73,7 +75,8 @@ def from_json(obj: dict) -> tuple[str, dict]:
             elif f.kind == "timestamp":
                 v = datetime.strptime(v, "%Y-%m-%d %H:%M:%S")
         except (ValueError, TypeError) as e:
-            raise ValueError(f"{code}.{f.name}: {e}") from None
+            why = f"not a valid {f.kind}" if f.pii else e   # the error text may quote a birth date
+            raise ValueError(f"{code}.{f.name}: {why}") from None
         values[f.name] = v
     unknown = set(obj) - {f.name for f in layouts[code].fields} - {"_line"}
     if unknown:

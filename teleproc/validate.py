@@ -130,7 +130,11 @@ class FileReader:
                     yield self._close_claim(pending_c02)
                     pending_c02 = None
                 if rec is not None and code in SUBMISSION_CODES:
-                    seq = rec.dc_seq if isinstance(rec.dc_seq, int) else None
+                    # the sequence number as written; a broken one (its field already has a
+                    # finding, a salvaged record holds 0) is skipped, not counted as out of order
+                    fs = c.layout.field("dc_seq")
+                    raw = text[fs.slice]
+                    seq = int(raw) if len(raw) == fs.length and raw.isdigit() and raw.isascii() else None
                     if code == "VS1":
                         if self.header is None:
                             self.header = rec
@@ -154,6 +158,8 @@ class FileReader:
                                                     f"{seq:07d}", "VL", label))
                         expected_seq = next_seq(seq)
                         self.last_seq = seq
+                    elif expected_seq is not None:
+                        expected_seq = next_seq(expected_seq)
                 if code == "C02":
                     if rec is not None:
                         self._check_claim(rec, no, findings)
@@ -235,7 +241,10 @@ class FileReader:
         """Semantic checks of one C02 (spec 3.2, 6.1-6.5)."""
         F = self._c02
         s = self.settings
-        flagged = {f.field for f in findings}
+        flagged = set()
+        if findings:  # a field is flagged when a finding's columns touch it (a truncated line: all it lacks)
+            spans = [(x.column, x.end_column) for x in findings]
+            flagged = {f.name for f in rec.LAYOUT.fields if any(a <= f.end and f.start <= b for a, b in spans)}
         if flagged:  # judge only fields whose format is right (a salvaged field holds its default)
             F = {k: v for k, v in F.items() if k not in flagged}
             if "phn" not in F or "oin_insurer" not in F:
