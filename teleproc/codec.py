@@ -48,20 +48,22 @@ class Codec:
     # --- code generation -------------------------------------------------------------------
     def _gen_dates(self):
         """Calendar check for the date and timestamp fields the pattern cannot judge (Feb 30 is
-        8 digits, 2026-13-45 99:99:99 fits the timestamp pattern)."""
-        slices = [(f.start - 1, f.end, f.blank_ok, to_date if f.kind == "date" else to_timestamp)
-                  for f in self.layout.fields if f.kind in ("date", "timestamp")]
-
-        def dates_ok(line, _slices=slices):
-            try:
-                for a, b, blank, conv in _slices:
-                    s = line[a:b]
-                    if not (blank and s.isspace()):
-                        conv(s)
-            except (ValueError, TypeError):
-                return False
-            return True
-        return dates_ok
+        8 digits): generated straight-line code, no loop, cached conversions."""
+        checks = []
+        for f in self.layout.fields:
+            sl = f"line[{f.start - 1}:{f.end}]"
+            if f.kind == "date":
+                checks.append(f"(_blank({sl}) or _date({sl}))" if f.blank_ok else f"_date({sl})")
+            elif f.kind == "timestamp":
+                checks.append(f"_ts({sl})")
+        if not checks:
+            return lambda line: True
+        body = "\n        ".join(checks)
+        src = ("def dates_ok(line):\n    try:\n        " + body +
+               "\n    except (ValueError, TypeError, KeyError):\n        return False\n    return True\n")
+        ns = dict(CODEGEN_NAMESPACE, _blank=str.isspace)
+        exec(compile(src, f"<codec {self.code} dates>", "exec"), ns)
+        return ns["dates_ok"]
 
     def _gen_build(self):
         """One %-template per layout: values in, fixed-width text out, in one C call."""

@@ -115,6 +115,28 @@ def or_blank(conv):
     return f
 
 
+def trie_pattern(words: list[str]) -> str:
+    """A regex matching exactly ``words`` (all the same length), shaped as a trie so that the
+    engine never tries the alternatives one by one: ['A1', 'A2', 'B1'] -> '(?:A[12]|B1)'."""
+    if not words or len(words[0]) == 0:
+        return ""
+    if len(words[0]) == 1:
+        chars = sorted(set(words))
+        return re.escape(chars[0]) if len(chars) == 1 else "[" + "".join(re.escape(c) for c in chars) + "]"
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        groups.setdefault(w[0], []).append(w[1:])
+    # heads that share the same tail set collapse into one character class
+    by_tails: dict[tuple, list[str]] = {}
+    for head, tails in groups.items():
+        by_tails.setdefault(tuple(sorted(set(tails))), []).append(head)
+    alts = []
+    for tails, heads in by_tails.items():
+        head = re.escape(heads[0]) if len(heads) == 1 else "[" + "".join(re.escape(h) for h in sorted(heads)) + "]"
+        alts.append(head + trie_pattern(list(tails)))
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(sorted(alts)) + ")"
+
+
 # --- the kinds ----------------------------------------------------------------------------
 PRINTABLE = "[ -~]"
 
@@ -173,8 +195,7 @@ class Text(Kind):
 
     def pattern(self, f):
         if f.allowed is not None:
-            alts = sorted({re.escape(v.ljust(f.length)) for v in f.allowed}, key=lambda a: (-len(a), a))
-            return "(?:" + "|".join(alts) + ")"
+            return trie_pattern(sorted({v.ljust(f.length) for v in f.allowed}))
         return f"{PRINTABLE}{{{f.length}}}"
 
     def decode(self, f, text):
