@@ -1,0 +1,377 @@
+"""The adjudicator: one decision per claim, in input order, from the rules over claims + history.
+
+The run orchestration calls, in this order::
+
+    adj = Adjudicator(conn, run_id=..., received=...)
+    for claim in file: adj.prescan(claim)      # R10: prerequisites billed anywhere in the file
+    adj.release()                              # pending holds, decided again first
+    for group in groups: adj.decide_group(group)
+    adj.flush()                                # inside the run's transaction
+    adj.stats()
+
+Per claim the engine reads the C02 line once (slices from formats/C02.toml), runs the rules that
+apply to its fee item (``rules.rules_for``), prices what is left (R12: min(billed, scheduled x
+units) in integer cents), and appends the ``claim_lines`` row, which is also the claim's history
+line for every later rule. Held claims (S04 BH) keep their raw records in ``holds``; a debit
+request (submission code E) reverses the claim it names and frees the limits that claim used.
+Rows are written with executemany at ``flush`` (automatically every ``FLUSH_EVERY`` rows when the
+caller's transaction is open).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from operator import itemgetter
+
+from teleproc.claims import claim_from_lines
+from teleproc.decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
+from teleproc.layout import layout
+from teleproc.log import logger
+from teleproc.store import ymd
+
+from . import history as H
+from .history import History, ensure_schema
+from .policy import Policy
+from .registry import Registry
+from .rules import Case, Context, rules_for
+from .tables import load_tables
+
+
+FLUSH_EVERY = 50_000
+MAX_CODES = 7
+_RECORD_CODE = {REFUSED: "S03", HELD: "S04", ADJUSTED: "S02", REJECTED: "C12"}
+# C02 fields the engine reads per claim, in this order (text fields keep their padding here).
+_FIELDS = ("data_centre", "dc_seq", "payee", "practitioner", "phn", "dependent", "units", "fee_item",
+           "billed_amount", "payment_mode", "service_date", "submission_code", "dx1", "service_location",
+           "time_start", "time_finish", "folio")
+_INSERT_LINES = "INSERT INTO claim_lines ({}) VALUES ({})".format(
+    ", ".join(H.COLUMNS), ", ".join("?" * len(H.COLUMNS)))
+
+
+def _slicer():
+    lay = layout("C02")
+    return itemgetter(*(lay.field(n).slice for n in _FIELDS)), lay.length
+
+
+def _hhmm(s: str) -> int | None:
+    return None if s == "0000" or not s.strip() else int(s)
+
+
+class Adjudicator:
+    def __init__(self, conn, *, run_id: int, received: date, registry: Registry | None = None,
+                 policy: Policy | None = None, unknown_fee: str = "pay", tables=None):
+        if unknown_fee not in ("pay", "refuse"):
+            raise ValueError(f"unknown_fee must be 'pay' or 'refuse', not {unknown_fee!r}")
+        ensure_schema(conn)
+        self.conn = conn
+        self.run_id = run_id
+        self.received = ymd(received)
+        self.registry = registry if registry is not None else Registry()
+        self.policy = policy if policy is not None else Policy.load()
+        self.tables = t = tables if tables is not None else load_tables()
+        self.unknown_fee = unknown_fee
+        self._rules, self._unknown_rules = rules_for(t)
+        self._fees = t.fees
+        self._findings = t.findings
+        prac_fees = (t.sets["conference_codes"] | t.sets["specialty_consult_codes"]
+                     | frozenset(f for lims in t.limits.values() for lim in lims if lim.per_practitioner
+                                 for f in lim.counted))
+        self.hist = History(conn, prac_fees)
+        self.ctx = Context(self.hist, self.registry, t, self.policy)
+        visits = t.sets["visit_codes"]
+        self._prescan_fees = frozenset(f for ps in t.prereqs.values() for p in ps for f in p.requires) - visits
+        self._decided_last = frozenset(f for f, ps in t.prereqs.items() if any(p.period == "day" for p in ps))
+        self._slice, self._length = _slicer()
+        lay = layout("C02")
+        self._fee_at, self._phn_at = lay.field("fee_item").slice, lay.field("phn").slice
+        self._next_id = (conn.execute("SELECT MAX(line_id) FROM claim_lines").fetchone()[0] or 0) + 1
+        self._rows: list = []                # claim_lines rows not written yet
+        self._first_pending = self._next_id  # line id of self._rows[0]
+        self._holds: list = []               # holds rows not written yet
+        self._released: list = []            # hold line ids decided again
+        self._reversals: list = []           # (debit line id, stored line id) not written yet
+        self._ints: dict = {}
+        self._outcomes: Counter = Counter()
+        self._refusal_codes: Counter = Counter()
+        self._billed_total = self._paid_total = self._unknown_paid = 0
+        self._log = logger(run_id=run_id)
+
+    # --- the interface -----------------------------------------------------------------------------
+    def prescan(self, claim) -> None:
+        """First pass over the file: remember prerequisites billed anywhere in it (R10), so a claim
+        decided before its prerequisite is held (BH) instead of refused."""
+        if claim.findings:
+            return
+        line = claim.record.line
+        if line[self._fee_at].rstrip(" ") in self._prescan_fees:
+            self.hist.billed(line[self._phn_at], claim)
+
+    def release(self) -> list:
+        """Decide every pending hold again, in original order, before the run's new claims."""
+        rows = self.conn.execute(
+            "SELECT line_id, c02, notes, received FROM holds WHERE state = 'pending' ORDER BY line_id").fetchall()
+        out = []
+        for i, (held_id, c02, notes, received) in enumerate(rows):
+            claim = claim_from_lines(i, 0, c02, notes.split("\n") if notes else [])
+            self.hist.redecided.add(held_id)
+            self._released.append(held_id)
+            self.ctx.group = ()
+            out.append((claim, self._decide(claim, received, held_id)))
+        if rows:
+            self._log.info("holds_released", count=len(rows))
+        return out
+
+    def decide_group(self, claims: list) -> list:
+        """Decide a contiguous run of claims sharing practitioner + PHN + DOS (seed-rules 0.2).
+        Same-day companions (visit, delivery) are decided before the fees that need them, so the
+        group answers consistently whatever its order; decisions come back in input order."""
+        received = self.received
+        if len(claims) == 1:
+            out = [self._decide(claims[0], received, None)]
+        else:
+            self.ctx.group = claims
+            last = self._decided_last
+            order = sorted(range(len(claims)), key=lambda i: not claims[i].findings and claims[i].fee in last)
+            out = [None] * len(claims)
+            for i in order:
+                out[i] = self._decide(claims[i], received, None)
+            self.ctx.group = ()
+        if len(self._rows) >= FLUSH_EVERY and self.conn.in_transaction:
+            self.flush()
+        return out
+
+    def flush(self) -> None:
+        """Write pending claim_lines / holds rows and hold / reversal updates (executemany)."""
+        conn = self.conn
+        if self._rows:
+            conn.executemany(_INSERT_LINES, self._rows)
+            self._rows = []
+            self._first_pending = self._next_id
+        if self._reversals:
+            conn.executemany("UPDATE claim_lines SET reversed_by = ? WHERE line_id = ?", self._reversals)
+            self._reversals = []
+        if self._released:
+            conn.executemany("UPDATE holds SET state = 'released' WHERE line_id = ?",
+                             [(i,) for i in self._released])
+            self._released = []
+        if self._holds:
+            conn.executemany("INSERT INTO holds (line_id, c02, notes, received, state) VALUES (?, ?, ?, ?, ?)",
+                             self._holds)
+            self._holds = []
+
+    def stats(self) -> dict:
+        """Counts for the run summary (no patient data)."""
+        stored = self.conn.execute("SELECT state, COUNT(*) FROM holds WHERE state IN ('pending', 'review') "
+                                   "GROUP BY state").fetchall()
+        holds = Counter(dict(stored))
+        holds["pending"] -= len(self._released)
+        for h in self._holds:
+            holds[h[4]] += 1
+        return {
+            "claims": sum(self._outcomes.values()),
+            "outcomes": {o: self._outcomes.get(o, 0) for o in (PAID, ADJUSTED, REFUSED, HELD, REJECTED)},
+            "billed_cents": self._billed_total,
+            "paid_cents": self._paid_total,
+            "holds_pending": holds["pending"],
+            "holds_review": holds["review"],
+            "top_refusal_codes": self._refusal_codes.most_common(5),
+            "unknown_fees_paid": self._unknown_paid,
+        }
+
+    # --- one claim --------------------------------------------------------------------------------
+    def _decide(self, claim, received: int, supersedes: int | None) -> Decision:
+        if claim.findings:
+            return self._reject(claim, received, supersedes)
+        (dc, seq, payee, prac, phn, dep, units_s, fee, billed_s, mode, dos_s, subm, dx1, loc, ts_s, te_s,
+         folio) = self._slice(claim.record.line)
+        fee, prac = fee.rstrip(" "), prac.rstrip(" ")
+        if subm == "E":
+            return self._debit(claim, received, fee, prac)
+        ints = self._ints
+        units = ints.get(units_s)
+        if units is None:
+            units = ints[units_s] = int(units_s)
+        day = ints.get(dos_s)
+        if day is None:
+            day = ints[dos_s] = int(dos_s) or None
+        billed = int(billed_s)
+        ts = None if ts_s == "0000" else _hhmm(ts_s)
+        te = None if te_s == "0000" else _hhmm(te_s)
+        spec = self._fees.get(fee)
+        case = Case(claim, spec, fee, prac, phn, payee.rstrip(" "), day, units, billed, received, ts, te,
+                    mode == "E")
+        finding = rule = None
+        if day is None:
+            finding = "DOS_MISSING"
+        elif spec is None and self.unknown_fee == "refuse":
+            finding = "UNKNOWN_FEE"
+        else:
+            ctx = self.ctx
+            for rule in (self._rules[fee] if spec is not None else self._unknown_rules):
+                finding = rule(case, ctx)
+                if finding is not None:
+                    break
+
+        if finding is None:
+            outcome, paid_units, paid_cents = self._price(case)
+        else:  # the stopping finding explains the claim; earlier adjustments stay in the trace
+            outcome = HELD if self._findings[finding][1] == "HELD" else REFUSED
+            paid_units = paid_cents = 0
+            case.adjust(case.rid or (rule.rid if rule is not None else "R07"), finding)
+        info = case.info
+        if info is None:
+            codes = reasons = ()
+            codes_s = reasons_s = ""
+            rcode = "S01" if outcome == PAID else _RECORD_CODE[outcome]
+        else:
+            codes, reasons = self._explain(info if finding is None else info[-1:])
+            if finding is not None:
+                reasons = tuple(f"{rid}:{f}" for rid, f in info)
+            codes_s, reasons_s = " ".join(codes), " ".join(reasons)
+            rcode = "S02" if outcome == PAID else _RECORD_CODE[outcome]
+
+        lid = self._next_id
+        self._next_id = lid + 1
+        paid_fee = case.paid_fee
+        row = (lid, self.run_id, dc.rstrip(" "), seq, case.payee, prac, phn, dep, day, fee, units, billed,
+               paid_fee, paid_units, paid_cents, "encounter" if case.encounter else "ffs", outcome, rcode,
+               codes_s, reasons_s, folio, received, ts, te, loc.rstrip(" "), 1 if claim.notes else 0, None,
+               supersedes, dx1.rstrip(" "))
+        self._rows.append(row)
+        self.hist.add(row)
+        if fee in self._prescan_fees:
+            self.hist.decided(phn, claim)
+        if outcome == HELD:
+            self._holds.append((lid, claim.raw, "\n".join(claim.raw_notes), received,
+                                "review" if finding == "REVIEW" else "pending"))
+        elif outcome == REFUSED:
+            self._refusal_codes.update(codes)
+        self._outcomes[outcome] += 1
+        self._billed_total += billed
+        self._paid_total += paid_cents
+        return Decision(outcome, codes, paid_units, paid_cents, "" if paid_fee == fee else paid_fee, reasons, lid)
+
+    def _price(self, case) -> tuple[str, int, int]:
+        """R12 / R35 / R95: min(billed, scheduled amount on the DOS x units), integer cents (the
+        billed amount pro rata when units were reduced); a recoded claim (R45, R86) is paid the
+        schedule of the item it is paid under; a fee outside the schedule is paid as billed; an
+        encounter record is accepted at $0 (R04)."""
+        units, billed_units, billed = case.units, case.billed_units, case.billed
+        if case.encounter:
+            case.adjust("R04", "ENCOUNTER")
+            paid = 0
+        elif case.spec is None:
+            self._unknown_paid += 1
+            return PAID, units, billed
+        else:
+            if case.paid_fee == case.fee:
+                billed_part = billed if units == billed_units or not billed_units else billed * units // billed_units
+                scheduled = case.spec.cents_on(case.ymd) * units
+                paid = billed_part if billed_part <= scheduled else scheduled
+                if paid < billed_part:
+                    case.adjust("R12", "PRICE_ADJUSTED")
+            else:  # recoded (R45, R86): the amount billed was for another item; pay the one paid under
+                paid = self._fees[case.paid_fee].cents_on(case.ymd) * units
+        if paid < billed or units != billed_units or case.paid_fee != case.fee:
+            return ADJUSTED, units, paid
+        return PAID, units, paid
+
+    def _explain(self, info) -> tuple[tuple, tuple]:
+        if not info:
+            return (), ()
+        codes = []
+        for _, finding in info:
+            code = self._findings[finding][0]
+            if code and code not in codes and len(codes) < MAX_CODES:
+                codes.append(code)
+        return tuple(codes), tuple(f"{rid}:{finding}" for rid, finding in info)
+
+    # --- rejected claims and debit requests -------------------------------------------------------
+    def _reject(self, claim, received: int, supersedes: int | None) -> Decision:
+        """C12: the record layer's findings, first seven distinct codes (no history effect)."""
+        codes = []
+        for f in claim.findings:
+            if f.code and f.code not in codes:
+                codes.append(f.code)
+        codes = tuple(codes[:MAX_CODES])
+        raw = claim.raw.ljust(self._length)
+        (dc, seq, payee, prac, phn, dep, units_s, fee, billed_s, mode, dos_s, _, dx1, loc, ts_s, te_s,
+         folio) = self._slice(raw)
+        dos = int(dos_s) if dos_s.isdigit() and dos_s != "00000000" else None
+        row = (self._next_id, self.run_id, dc.rstrip(" "), int(seq) if seq.isdigit() else 0, payee.rstrip(" "),
+               prac.rstrip(" "), phn, None, dos, fee.rstrip(" "), int(units_s) if units_s.isdigit() else None,
+               int(billed_s) if billed_s.isdigit() else None, fee.rstrip(" "), 0, 0,
+               "encounter" if mode == "E" else "ffs", REJECTED, "C12", " ".join(codes), "",
+               int(folio) if folio.isdigit() else None, received, None, None, loc.rstrip(" "),
+               1 if claim.notes else 0, None, supersedes, dx1.rstrip(" "))
+        return self._append_other(row, Decision(REJECTED, codes, 0, 0, "", (), row[0]))
+
+    def _debit(self, claim, received: int, fee: str, prac: str) -> Decision:
+        """A debit request (submission code E) names its original claim in the original MSP file
+        number: data centre (5) + data centre sequence (7) + date MSP received it (8) (spec 3.2
+        P64), and repeats its PHN and DOS. The original's latest paid line is reversed (negative
+        units and cents here, ``reversed_by`` there) and counts for no limit any more. No match
+        D2, already reversed HZ, still held D4."""
+        original = self._find_original(claim)
+        finding = None
+        if original is None or original[H.PRAC] != prac:
+            finding = "DEBIT_NO_MATCH"
+        elif original[H.STATUS] == HELD:
+            finding = "DEBIT_IN_PROCESS"
+        elif original[H.STATUS] not in H.PAID:
+            finding = "DEBIT_NO_MATCH"
+        elif original[H.REV] is not None or original[H.LID] in self.hist.reversed:
+            finding = "DEBIT_ALREADY"
+        lid = self._next_id
+        if finding is None:
+            finding = "DEBIT_DONE"
+            outcome, units, cents, paid_fee = ADJUSTED, -original[H.PUNITS], -original[H.PCENTS], original[H.PFEE]
+            self._reverse(original[H.LID], lid)
+        else:
+            outcome, units, cents, paid_fee = REFUSED, 0, 0, fee
+            self._refusal_codes[self._findings[finding][0]] += 1
+        code = self._findings[finding][0]
+        rec = claim.record
+        row = (lid, self.run_id, rec.data_centre, rec.dc_seq, rec.payee, prac, rec.phn, rec.dependent,
+               ymd(claim.dos), fee, rec.units, rec.billed_amount, paid_fee, units, cents, "debit", outcome,
+               _RECORD_CODE[outcome], code, f"DEBIT:{finding}", rec.folio, received, None, None,
+               rec.service_location, 1 if claim.notes else 0, None, None, rec.dx1)
+        return self._append_other(row, Decision(outcome, (code,), units, cents,
+                                                "" if paid_fee == fee else paid_fee, (f"DEBIT:{finding}",), lid))
+
+    def _append_other(self, row: tuple, decision: Decision) -> Decision:
+        """Rows that are no history line (rejected claims, debit requests)."""
+        self._next_id = row[H.LID] + 1
+        self._rows.append(row)
+        self._outcomes[decision.outcome] += 1
+        self._billed_total += row[H.BCENTS] or 0
+        self._paid_total += decision.paid_cents
+        return decision
+
+    def _find_original(self, claim):
+        """The latest line decided for the claim a debit request names (same PHN and DOS, data
+        centre, sequence and received date), from this run or the store; None when none."""
+        omf = claim.original_msp_file.ljust(20)
+        dc, seq, rec = omf[:5].strip(), omf[5:12], omf[12:20]
+        if not (seq.isdigit() and rec.isdigit()) or claim.dos is None:
+            return None
+        seq, rec, day = int(seq), int(rec), ymd(claim.dos)
+        for row in reversed(self.hist.patient(claim.phn)):
+            if row[H.DOS] == day and row[H.RECV] == rec and int(row[H.SEQ]) == seq and row[H.DC].strip() == dc:
+                return row
+        for row in self.conn.execute(  # reversed or superseded lines the history view leaves out
+                "SELECT {} FROM claim_lines WHERE phn = ? AND dos = ? AND dc_seq = ? AND received = ? "
+                "AND kind <> 'debit' ORDER BY line_id DESC".format(", ".join(H.COLUMNS)),
+                (claim.phn, day, seq, rec)):
+            if row[H.DC].strip() == dc:
+                return row
+        return None
+
+    def _reverse(self, original_id: int, debit_id: int) -> None:
+        self.hist.reversed.add(original_id)
+        i = original_id - self._first_pending
+        if i >= 0:
+            row = self._rows[i]
+            self._rows[i] = row[:H.REV] + (debit_id,) + row[H.REV + 1:]
+        else:
+            self._reversals.append((debit_id, original_id))

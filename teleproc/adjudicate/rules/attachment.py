@@ -1,0 +1,25 @@
+"""PAS attachment 98990 (seed-rules.md 2.10). Always $0 (fee_schedule.csv; billed more ->
+ADJUSTED to 0); the pseudo-PHN case is general R30. GPSC eligibility rules do not apply (R95)."""
+from __future__ import annotations
+
+from ..history import FEE, LID, PRAC, STATUS
+from .base import rule
+
+
+@rule("R95", fees="98990")
+def panel(c, k):
+    """R95 - accepted at $0; the paid line is the panel event ADD(practitioner, PHN, DOS).
+    R96 - the PHN already attached to this practitioner by an earlier 98990 -> PANEL_DUP (paid
+    $0, no new event). R97 - practitioner not PAS-registered or without the initial bulk upload
+    (registry) -> PANEL_NOT_READY (paid $0, the event waits)."""
+    for ln in k.hist.patient(c.phn):
+        if ln[FEE] == "98990" and ln[PRAC] == c.prac and ln[STATUS] in ("PAID", "ADJUSTED") \
+                and ln[LID] not in k.hist.reversed:
+            c.adjust("R96", "PANEL_DUP")
+            return None
+    p = k.registry.practitioner(c.prac)
+    if p is not None and (p.pas_registered is False or p.pas_bulk_upload is False):
+        c.adjust("R97", "PANEL_NOT_READY")
+        return None
+    c.adjust("R95", "PANEL_ADD")
+    return None

@@ -1,0 +1,18 @@
+"""Complex care 14033 / 14039 (seed-rules.md 2.6). R61/R64 are prerequisites.csv rows, R62, R63,
+R65 limits.csv rows, R66 a same_day.csv row."""
+from __future__ import annotations
+
+from .base import rule
+
+
+@rule("R60", fees="14033")
+def diagnosis(c, k):
+    """R60 - dx1 is one of the 28 Table-1 combination codes (exact match), or an alias of one
+    from policy complex_dx_aliases (e.g. A250 -> R250, A13)."""
+    dx = c.claim.dx1
+    if not dx:
+        return "DX_REQUIRED"
+    dx = k.policy.complex_dx_aliases.get(dx, dx)
+    if dx not in k.tables.sets["complex_care_dx"]:
+        return "DX_INVALID"
+    return None

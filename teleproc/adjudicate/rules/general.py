@@ -1,0 +1,285 @@
+"""General rules (seed-rules.md 2.1) and the table-driven ones every program shares: same-day
+pairs (R11), prerequisites and companions (R10), caps (limits.csv) and exact duplicates."""
+from __future__ import annotations
+
+from teleproc.store import from_ymd, ymd
+
+from ..history import BUNITS, DOS, FEE, OPEN_END, PAYEE, PFEE, PRAC, PUNITS, STATUS, bounds
+from .base import rule
+
+
+# --- 1. fee known and effective, structure ---------------------------------------------------------
+@rule("R07", fees=lambda t: t.fees)
+def fee_effective(c, k):
+    """R07 - a fee item the seeds only name (14044, 14053, 14075) or retired (14030-14032, 13136)
+    is UNKNOWN_FEE; a DOS outside the schedule's effective dates, or a claim received before the
+    item became billable (14034, CDM), is NOT_EFFECTIVE."""
+    spec = c.spec
+    if spec.status != "active":
+        return "UNKNOWN_FEE"
+    if spec.cents_on(c.ymd) is None or c.received < spec.billable_from:
+        return "NOT_EFFECTIVE"
+    return None
+
+
+@rule("R30")
+def pseudo_phn(c, k):
+    """R30 (reverse check, implementation choice) - the maternity network pseudo-PHN
+    9824870522 carries fee 14010 only."""
+    if c.phn in k.tables.sets["maternity_phn"] and c.fee != "14010":
+        return "FIXED_FIELD_MISMATCH"
+    return None
+
+
+@rule("R13")
+def received_before_dos(c, k):
+    """R13 / R32 - a claim received before its DOS is refused (explicit for 14010; for every
+    code when refuse_future_dos). Policy submission_period_days > 0 also refuses claims received
+    that many days after the DOS (the seeds state no period; off by default)."""
+    if c.ymd > c.received and (k.policy.refuse_future_dos or c.fee == "14010"):
+        return "RECEIVED_BEFORE_DOS"
+    days = k.policy.submission_period_days
+    if days and c.dos.toordinal() + days < from_ymd(c.received).toordinal():
+        return "BEYOND_SUBMISSION_PERIOD"
+    return None
+
+
+@rule("R09", fees=lambda t: [f for f, s in t.fees.items() if s.min_minutes])
+def minimum_time(c, k):
+    """R09 - when the claim carries start and end times, the service lasted at least the fee's
+    minimum (14043 30, 14045-14048 20, 14063 30 minutes; fee_schedule.csv min_minutes)."""
+    minutes = c.minutes()
+    if minutes is not None and minutes < c.spec.min_minutes:
+        return "TIME_SHORT"
+    return None
+
+
+# --- 2. practitioner -----------------------------------------------------------------------------------
+@rule("R01", fees="@gpsc_codes")
+def specialty(c, k):
+    """R01 - GPSC codes need registered specialty 00 (registry; unknown passes)."""
+    p = k.registry.practitioner(c.prac)
+    if p is not None and p.specialty is not None and p.specialty != "00":
+        return "PRACT_SPECIALTY"
+    return None
+
+
+@rule("R02", fees="@gpsc_codes")
+def specialty_consultation(c, k):
+    """R02 - no specialty consultation fee (code_sets specialty_consult_codes) paid to the
+    practitioner in the 12 months before the DOS (policy spec_consult_basis=billed counts any
+    billed one), nor registry access to such fees (A16)."""
+    p = k.registry.practitioner(c.prac)
+    if p is not None and p.specialty_consult_access:
+        return "PRACT_SPEC_CONSULT"
+    consult = k.tables.sets["specialty_consult_codes"]
+    if consult:
+        lo, hi = bounds("12m", c.ymd)
+        billed_counts = k.policy.spec_consult_basis == "billed"
+        for ln in k.hist.practitioner(c.prac):
+            if ln[PFEE] in consult and lo <= ln[DOS] <= hi and (billed_counts or k.hist.is_paid(ln)):
+                return "PRACT_SPEC_CONSULT"
+    return None
+
+
+@rule("R03", fees="@gpsc_codes")
+def payment_arrangement(c, k):
+    """R03 - salary / service-contract / sessional and facility-contracted practitioners are
+    excluded: always for conferencing (plus hospitalists); for the other GPSC codes when their
+    duties include the care (health-authority employment too for 14063/14069). Obstetric,
+    maternity network and CDM codes are explicitly allowed (code_sets arrangement_*)."""
+    p = k.registry.practitioner(c.prac)
+    sets = k.tables.sets
+    if p is None or c.fee in sets["arrangement_allowed"]:
+        return None
+    if c.fee in sets["arrangement_strict"]:
+        if p.non_ffs or p.facility_contract or p.hospitalist:
+            return "PRACT_ARRANGEMENT"
+        return None
+    employed = p.non_ffs or p.facility_contract or (
+        c.fee in sets["health_authority_codes"] and p.health_authority_employed)
+    if employed and p.duties:
+        return "PRACT_ARRANGEMENT"
+    return None
+
+
+# --- 3. patient ------------------------------------------------------------------------------------------
+@rule("R05", fees="@oop_never @oop_not_quebec")
+def out_of_province(c, k):
+    """R05 / R25 - other-province patients: never for 14015/14016; obstetric bonuses for every
+    province except Quebec. (CDM border patients: cdm.border_patient.)"""
+    province = c.claim.province
+    if province is None:
+        return None
+    sets = k.tables.sets
+    if c.fee in sets["oop_never"] or province in sets["quebec"]:
+        return "OOP_NOT_ELIGIBLE"
+    return None
+
+
+@rule("R14", fees="@community_only")
+def residence(c, k):
+    """R14 - community-only codes are refused for a patient in a care facility: a facility
+    service location (C continuing care, I inpatient) or registry residence care_facility; 14033
+    only in the office, the home or assisted living (code_sets complex_care_locations)."""
+    sets = k.tables.sets
+    loc = c.claim.location
+    if loc in sets["facility_locations"]:
+        return "LOCATION"
+    patient = k.registry.patient(c.phn)
+    if patient is not None and patient.residence == "care_facility":
+        return "LOCATION"
+    if c.fee == "14033" and loc and loc not in sets["complex_care_locations"]:
+        return "LOCATION"
+    return None
+
+
+# --- 4. prerequisites and companions ---------------------------------------------------------------------
+def _in_period(p, c, ymd: int) -> bool:
+    if p.period == "day":
+        return ymd == c.ymd
+    if p.period == "cy":
+        return ymd // 10000 == c.ymd // 10000
+    return ymd <= c.ymd                 # before
+
+
+@rule("R10", fees=lambda t: t.prereqs)
+def prerequisites(c, k):
+    """R10 with R20 (obstetric bonus <- delivery), R61 (14033 <- same-day visit), R64 (14039 <-
+    14033 this CY), R77 (14069 <- 14063), R87 (14045-14049 <- 14043 this CY), from
+    prerequisites.csv. A paid requirement passes; one held, or billed in this file and not
+    decided yet, holds the claim (BH); otherwise refused (never billed / refused)."""
+    hist = k.hist
+    for p in k.tables.prereqs[c.fee]:
+        prac = None if (p.note_delegate and c.claim.has_note) else c.prac
+        seen_refused = pending = False
+        for ln in hist.lines(c.phn, p.requires, prac=prac):
+            if not _in_period(p, c, ln[DOS]):
+                continue
+            if hist.is_paid(ln):
+                break
+            if hist.is_pending(ln):
+                pending = True
+            elif ln[STATUS] == "REFUSED":
+                seen_refused = True
+        else:
+            if pending or _billed_in_file(p, c, k, prac):
+                return c.fail(p.rule, "PREREQ_PENDING")
+            return c.fail(p.rule, p.if_refused if seen_refused else p.if_missing)
+    return None
+
+
+def _billed_in_file(p, c, k, prac) -> bool:
+    for other in k.hist.undecided(c.phn):
+        if other is c.claim or other.fee not in p.requires or (prac is not None and other.practitioner != prac):
+            continue
+        if other.dos is not None and _in_period(p, c, ymd(other.dos)):
+            return True
+    return False
+
+
+@rule("MIN", fees=lambda t: t.minimums)
+def history_minimums(c, k):
+    """History prerequisites of limits.csv (measure minimum): R42 - a CDM fee needs >= 2 paid
+    visits or accepted visit encounters in the prior 12 months (DOS from policy
+    cdm_two_visits_from unless cdm_two_visits_always; whose visits: policy cdm_visit_scope);
+    R88 - 14045-14048 need the 4 counselling visits of the CY used, up to the DOS."""
+    pol = k.policy
+    for lim in k.tables.minimums[c.fee]:
+        lo, hi = bounds(lim.period, c.ymd)
+        hi = min(hi, c.ymd)
+        prac = None
+        if lim.rule == "R42":
+            if c.dos < pol.cdm_two_visits_from and not pol.cdm_two_visits_always:
+                continue
+            prac = c.prac if pol.cdm_visit_scope == "practitioner" else None
+        lines = k.hist.paid(c.phn, lim.counted, lo, hi, prac)
+        if lim.rule == "R42" and pol.cdm_visit_scope == "payee":
+            lines = [ln for ln in lines if ln[PAYEE] == c.payee]
+        if len(lines) < lim.max:
+            return c.fail(lim.rule, lim.finding)
+    return None
+
+
+# --- 5. exact duplicates -------------------------------------------------------------------------------
+@rule("DUP")
+def duplicate(c, k):
+    """Exact duplicate (issue 3): same practitioner, PHN, DOS, fee item and units as a line
+    already paid (HV, "previously processed") or held (FB, "identical claim being processed"),
+    so the same submission processed twice pays nothing twice."""
+    hist = k.hist
+    day, fee, prac, units = c.ymd, c.fee, c.prac, c.billed_units
+    for ln in hist.patient(c.phn):
+        if ln[DOS] == day and ln[FEE] == fee and ln[PRAC] == prac and ln[BUNITS] == units:
+            if hist.is_paid(ln):
+                return "DUPLICATE"
+            if hist.is_pending(ln):
+                return "DUPLICATE_IN_PROCESS"
+    return None
+
+
+# --- 6. same day ---------------------------------------------------------------------------------------
+@rule("R11", fees=lambda t: t.same_day)
+def same_day(c, k):
+    """R11 (with the directional R66, R79 and the pairs of R91) - the same-day matrix of
+    seed-rules 1.4, as same_day.csv rows. Symmetric pairs: a paid other fee for the PHN (or the
+    practitioner's own, for P cells) that DOS refuses this one. Directional rows: this fee is
+    refused whenever the other is paid that day or billed anywhere in the group."""
+    hist = k.hist
+    pall_scope_patient = k.policy.pall_phone_visit_scope == "patient"
+    for sd in k.tables.same_day[c.fee]:
+        per_prac = sd.per_practitioner and not (sd.rule == "R79" and pall_scope_patient)
+        if hist.paid(c.phn, sd.other, c.ymd, c.ymd, c.prac if per_prac else None):
+            return c.fail(sd.rule, sd.finding)
+        if sd.directional and k.group:
+            for g in k.group:
+                if g is not c.claim and g.fee in sd.other and (not per_prac or g.practitioner == c.prac):
+                    return c.fail(sd.rule, sd.finding)
+    return None
+
+
+# --- 7. caps ------------------------------------------------------------------------------------------
+def _plan_bounds(k, c, anchor: str) -> tuple[int, int] | None:
+    """Since the latest paid ``anchor`` (R78: the palliative plan) on or before the DOS."""
+    starts = [ln[DOS] for ln in k.hist.paid(c.phn, (anchor,), 0, c.ymd)]
+    return (max(starts), OPEN_END) if starts else None
+
+
+@rule("CAP", fees=lambda t: t.limits)
+def caps(c, k):
+    """Caps of limits.csv, per patient then per practitioner: R23 (25 obstetric bonuses per
+    practitioner per CY), R33 (one 14010 per practitioner per quarter), R41 (one CDM fee per code
+    per patient per rolling 12 months), R52/R53 (conference units per patient per day / CY),
+    R62, R65, R71, R85, R89, R90 (per patient per CY), R63 (5 x 14033 per practitioner per day,
+    registry waiver), R72 (30 x 14034 per practitioner per CY), R78 (5 x 14069 per plan).
+    Counted: paid lines not reversed; a claim over a units cap is reduced to what is left."""
+    pol = k.policy
+    for lim in k.tables.limits[c.fee]:
+        if lim.waiver:
+            p = k.registry.practitioner(c.prac)
+            if p is not None and getattr(p, lim.waiver):
+                continue
+        fees = lim.counted
+        conference = lim.rule in ("R52", "R53")
+        if conference and pol.conf_cap_shared:
+            fees = k.tables.sets["conference_codes"]
+        if lim.period == "plan":
+            span = _plan_bounds(k, c, lim.anchor)
+            if span is None:
+                continue
+            lo, hi = span
+        else:
+            lo, hi = bounds(lim.period, c.ymd)
+        if lim.per_practitioner:
+            lines = k.hist.practitioner_paid(c.prac, fees, lo, hi)
+        else:
+            prac = c.prac if conference and pol.conf_cap_scope == "practitioner" else None
+            lines = k.hist.paid(c.phn, fees, lo, hi, prac)
+        units = lim.measure == "units"
+        left = lim.max - (sum(ln[PUNITS] for ln in lines) if units else len(lines))
+        if left <= 0:
+            return c.fail(lim.rule, lim.finding)
+        if units and c.units > left:
+            c.units = left
+            c.adjust(lim.rule, lim.finding)
+    return None

@@ -1,0 +1,43 @@
+"""Palliative care 14063 / 14069 (seed-rules.md 2.8). R77 is a prerequisites.csv row, R78 a
+limits.csv row, R79 a same_day.csv row."""
+from __future__ import annotations
+
+from ..history import PRAC
+from .base import rule
+
+
+@rule("R80", fees="14063 14069")
+def benefits(c, k):
+    """R80 - the patient is eligible for the BC Palliative Care Benefits Program (patient
+    registry; unknown passes; policy pall_benefits_check)."""
+    if not k.policy.pall_benefits_check:
+        return None
+    patient = k.registry.patient(c.phn)
+    if patient is not None and patient.palliative_eligible is False:
+        return "PATIENT_INELIGIBLE"
+    return None
+
+
+@rule("R75", fees="@palliative_block")
+def after_plan(c, k):
+    """R75 - once a 14063 is paid for the patient (DOS on or before this one, the same day
+    included, A39), no CDM, complex care or CV fee is payable."""
+    if k.hist.paid(c.phn, ("14063",), 0, c.ymd):
+        return "AFTER_PALLIATIVE"
+    return None
+
+
+@rule("R76", fees="14063")
+def once_per_patient(c, k):
+    """R76 - 14063 once per patient: again by the same practitioner -> refused; by another
+    (the patient may have moved communities) -> policy palliative_second_gp (default review)."""
+    paid = k.hist.paid(c.phn, ("14063",))
+    if any(ln[PRAC] == c.prac for ln in paid):
+        return "CAP_PATIENT_LIFETIME"
+    if paid:
+        choice = k.policy.palliative_second_gp
+        if choice == "review":
+            return "REVIEW"
+        if choice == "refuse":
+            return "CAP_PATIENT_LIFETIME"
+    return None

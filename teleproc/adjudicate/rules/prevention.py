@@ -1,0 +1,27 @@
+"""Cardiovascular risk assessment 14034 (seed-rules.md 2.7). R71/R72 are limits.csv rows."""
+from __future__ import annotations
+
+from .base import rule
+
+
+@rule("R70", fees="14034")
+def age_sex(c, k):
+    """R70 - the patient's age and sex fall in a 14034 window (age_bands.csv, policy cv_age_rule:
+    sex_specific = men 40-49 / women 50-59, broad = 18-69). No birth date -> AGE_SEX (R08). Sex
+    from the claim (reciprocal claims) or the patient registry; unknown sex passes when the age
+    fits some window (permissive default for registry data). An age that fits only the other
+    sex's window -> SEX_MISMATCH (FO)."""
+    age = c.age()
+    if age is None:
+        return "AGE_SEX"
+    bands = k.tables.band_for("cv_" + k.policy.cv_age_rule, c.fee)
+    fitting = [b for b in bands if b.age_min <= age <= b.age_max]
+    if not fitting:
+        return "AGE_SEX"
+    sex = c.claim.sex
+    if sex is None:
+        patient = k.registry.patient(c.phn)
+        sex = patient.sex if patient is not None else None
+    if sex is None or any(b.sex in ("", sex) for b in fitting):
+        return None
+    return "SEX_MISMATCH"

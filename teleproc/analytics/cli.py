@@ -1,0 +1,320 @@
+"""``teleproc msoc`` and ``teleproc panel``: ``register(subparsers)`` adds both.
+
+Each handler takes the parsed arguments and returns the exit status: 0 done, 1 nothing to
+share (a pool with no complexity score), 2 a missing or malformed input (state store, ACG or
+weights file, missing ACG or weight). Reports go to ``--out`` (written atomically) or stdout;
+a short human summary and the JSON log events go to stderr. PHNs appear only in the report,
+and only with ``--patients``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from teleproc import store
+from teleproc.analytics import msoc as m
+from teleproc.analytics import panel as pn
+from teleproc.errors import UsageError
+from teleproc.log import logger
+
+MSOC_COLUMNS = ("practitioner_number", "services", "msoc_patients", "complexity_score",
+                "payment")
+PANEL_COLUMNS = ("practitioner_number", "panel_size", "attachments", "repeat_attachments",
+                 "later_attachments", "shared_patients", "msoc_patients", "panel_not_msoc",
+                 "msoc_not_panel")
+
+
+# ------------------------------------------------------------------------ argument types
+def _ymd(text: str) -> date:
+    try:
+        if len(text) != 8 or not text.isdigit():
+            raise ValueError
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYYMMDD, found {text!r}") from None
+
+
+def _amount(text: str) -> int:
+    try:
+        return m.parse_amount(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _weight(text: str) -> Decimal:
+    try:
+        return m.parse_decimal(text, "--default-weight")
+    except UsageError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def register(subparsers) -> None:
+    """Add the ``msoc`` and ``panel`` subcommands to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "msoc", help="Majority Source of Care attribution and CLFP score/payment",
+        description="MSOC attribution over the 12 months ending on --period-end "
+                    "(seed-rules.md 3.2), one row per practitioner: "
+                    + ",".join(MSOC_COLUMNS) + ".")
+    p.add_argument("--state", required=True, type=Path, metavar="STATE.db")
+    p.add_argument("--period-end", required=True, type=_ymd, metavar="YYYYMMDD",
+                   help="last day of the window (window: end - 12 months, exclusive .. end)")
+    p.add_argument("--acg", type=Path, metavar="ACG.csv", help="columns phn,acg")
+    p.add_argument("--weights", type=Path, metavar="WEIGHTS.csv", help="columns acg,weight")
+    p.add_argument("--default-weight", type=_weight, metavar="N",
+                   help="weight for an MSOC patient with no ACG category or a category with "
+                        "no weight (otherwise that is an error)")
+    pay = p.add_mutually_exclusive_group()
+    pay.add_argument("--pool", type=_amount, metavar="AMOUNT",
+                     help="dollars to share by score (largest remainder: adds up exactly)")
+    pay.add_argument("--rate", type=_amount, metavar="AMOUNT",
+                     help="dollars per complexity point, rounded half up to the cent")
+    p.add_argument("--no-extra-exclusions", action="store_true",
+                   help="count the 'extra' rows of msoc_exclusions.csv (98990) as services")
+    _output_args(p, "add the MSOC patients' PHNs (column msoc_phns); confidential")
+    p.set_defaults(func=run_msoc)
+
+    p = subparsers.add_parser(
+        "panel", help="PAS panels from paid 98990 attachments, compared with MSOC",
+        description="Panels from paid 98990 attachments up to --as-of, compared with the MSOC "
+                    "attribution of the 12 months ending on --as-of; one row per practitioner: "
+                    + ",".join(PANEL_COLUMNS) + ".")
+    p.add_argument("--state", required=True, type=Path, metavar="STATE.db")
+    p.add_argument("--as-of", type=_ymd, metavar="YYYYMMDD",
+                   help="default: the latest date of service in the store")
+    _output_args(p, "add PHN lists (panel_phns, shared_phns, panel_not_msoc_phns, "
+                    "msoc_not_panel_phns); confidential")
+    p.set_defaults(func=run_panel)
+
+
+def _output_args(p, patients_help: str) -> None:
+    p.add_argument("--out", type=Path, metavar="FILE", help="default: stdout")
+    p.add_argument("--format", choices=("csv", "json"),
+                   help="default: json when --out ends in .json, else csv")
+    p.add_argument("--patients", action="store_true", help=patients_help)
+
+
+# ------------------------------------------------------------------------------- helpers
+def open_store(path: Path) -> sqlite3.Connection:
+    """Open an existing state store read only (analytics never write, never create one)."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such state store")
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                             "AND name = 'claim_lines'").fetchone()
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"{path}: not a teleproc state store ({e})") from None
+    if not found or version != store.SCHEMA_VERSION:
+        conn.close()
+        raise UsageError(f"{path}: not a teleproc state store (schema version {version}, "
+                         f"expected {store.SCHEMA_VERSION} with a claim_lines table)")
+    return conn
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return " ".join(value)
+    return str(value)
+
+
+def render(rows: list[dict], columns, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([_cell(row[c]) for c in columns])
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: a temp file beside it, then os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit(args, rows, columns) -> None:
+    fmt = args.format or ("json" if args.out and args.out.suffix.lower() == ".json" else "csv")
+    text = render(rows, columns, fmt)
+    if args.out:
+        try:
+            write_atomic(args.out, text)
+        except OSError as e:
+            raise UsageError(f"{args.out}: cannot write: {e.strerror}") from None
+    else:
+        sys.stdout.write(text)
+
+
+def _run(command: str, body, args) -> int:
+    try:
+        return body(args)
+    except UsageError as e:
+        print(f"teleproc {command}: error: {e}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as e:
+        print(f"teleproc {command}: error: {args.state}: cannot read the state store ({e})",
+              file=sys.stderr)
+        return 2
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+# ---------------------------------------------------------------------------------- msoc
+def run_msoc(args) -> int:
+    return _run("msoc", _msoc, args)
+
+
+def _msoc(args) -> int:
+    t0 = time.perf_counter()
+    scoring = bool(args.acg or args.weights or args.default_weight is not None
+                   or args.pool is not None or args.rate is not None)
+    if scoring and args.default_weight is None and not (args.acg and args.weights):
+        raise UsageError("a complexity score needs both --acg and --weights "
+                         "(or --default-weight)")
+    categories = m.acg_categories() if scoring else frozenset()
+    # Check the inputs before the long query: the weights file whole, the ACG file's header
+    # (it is read after the query, keeping only the MSOC patients).
+    weights = m.read_weights(args.weights, categories) if args.weights else {}
+    if args.acg:
+        m.check_header(args.acg, ("phn", "acg"))
+    conn = open_store(args.state)
+    try:
+        att = m.msoc(conn, args.period_end, m.excluded_codes(extra=not args.no_extra_exclusions))
+    finally:
+        conn.close()
+    counts = att.msoc_counts()
+
+    scores: dict | None = None
+    payments: dict | None = None
+    if scoring:
+        acg_of = m.read_acg(args.acg, categories, wanted=att.attributed) if args.acg else {}
+        scores = m.score(att.attributed, acg_of, weights, args.default_weight)
+        if args.pool is not None:
+            try:
+                payments = m.share_pool(scores, args.pool)
+            except ValueError as e:
+                print(f"teleproc msoc: error: {e} (no MSOC patient has a positive weight)",
+                      file=sys.stderr)
+                return 1
+        elif args.rate is not None:
+            payments = m.pay_at_rate(scores, args.rate)
+
+    members = att.patients_of() if args.patients else {}
+    rows = []
+    for pr in sorted(att.services):
+        row = {
+            "practitioner_number": pr,
+            "services": att.services[pr],
+            "msoc_patients": counts.get(pr, 0),
+            "complexity_score": (None if scores is None
+                                 else m.format_score(scores.get(pr, Decimal(0)))),
+            "payment": None if payments is None else m.format_cents(payments.get(pr, 0)),
+        }
+        if args.patients:
+            row["msoc_phns"] = sorted(members.get(pr, ()))
+        rows.append(row)
+    _emit(args, rows, MSOC_COLUMNS + (("msoc_phns",) if args.patients else ()))
+
+    total_msoc = len(att.attributed)
+    lines = [f"msoc {m.window_label(args.period_end)}: {_plural(len(rows), 'practitioner')}, "
+             f"{_plural(att.patients, 'patient')} with services, "
+             f"{_plural(sum(att.services.values()), 'service')}, "
+             f"{_plural(total_msoc, 'MSOC patient')}"]
+    if scores is not None:
+        lines.append(f"complexity score {m.format_score(sum(scores.values(), Decimal(0)))}")
+        if payments is not None:
+            how = "pool shared" if args.pool is not None else "paid at the rate"
+            lines[-1] += f"; {how}: {m.format_cents(sum(payments.values()))}"
+    for line in lines:
+        print(line, file=sys.stderr)
+    logger(command="msoc").info(
+        "msoc_done", period_end=store.ymd(args.period_end), practitioners=len(rows),
+        patients=att.patients, msoc_patients=total_msoc, patient_level=bool(args.patients),
+        seconds=round(time.perf_counter() - t0, 3))
+    return 0
+
+
+# --------------------------------------------------------------------------------- panel
+def run_panel(args) -> int:
+    return _run("panel", _panel, args)
+
+
+def _panel(args) -> int:
+    t0 = time.perf_counter()
+    conn = open_store(args.state)
+    try:
+        as_of = args.as_of or pn.latest_dos(conn)
+        if as_of is None:
+            panels, att = pn.Panels(), m.Attribution()
+        else:
+            panels = pn.build_panels(conn, as_of)
+            att = m.msoc(conn, as_of)
+    finally:
+        conn.close()
+    table = pn.compare(panels, att)
+
+    rows = []
+    for r in table:
+        row = {
+            "practitioner_number": r.practitioner,
+            "panel_size": len(r.panel),
+            "attachments": r.attachments,
+            "repeat_attachments": r.repeats,
+            "later_attachments": r.later,
+            "shared_patients": len(r.shared),
+            "msoc_patients": len(r.msoc),
+            "panel_not_msoc": len(r.panel_not_msoc),
+            "msoc_not_panel": len(r.msoc_not_panel),
+        }
+        if args.patients:
+            row.update(panel_phns=sorted(r.panel), shared_phns=sorted(r.shared),
+                       panel_not_msoc_phns=sorted(r.panel_not_msoc),
+                       msoc_not_panel_phns=sorted(r.msoc_not_panel))
+        rows.append(row)
+    extra = (("panel_phns", "shared_phns", "panel_not_msoc_phns", "msoc_not_panel_phns")
+             if args.patients else ())
+    _emit(args, rows, PANEL_COLUMNS + extra)
+
+    on_panels = panels.panels_of()
+    multi = sum(1 for prs in on_panels.values() if len(prs) > 1)
+    label = as_of.isoformat() if as_of else "(empty store)"
+    print(f"panel as of {label}: {_plural(len(panels.members), 'provider')} with a panel, "
+          f"{_plural(len(on_panels), 'patient')} on panels ({multi:,} on two or more), "
+          f"{_plural(sum(panels.attachments.values()), 'attachment')} "
+          f"({sum(panels.repeats.values()):,} repeat, "
+          f"{sum(panels.later.values()):,} to a patient already on another panel)",
+          file=sys.stderr)
+    if as_of:
+        print(f"panel vs MSOC {m.window_label(as_of)}: "
+              f"{sum(len(r.panel_not_msoc) for r in table):,} panel patients not MSOC to that "
+              f"provider, {sum(len(r.msoc_not_panel) for r in table):,} MSOC patients not on "
+              f"the provider's panel", file=sys.stderr)
+    logger(command="panel").info(
+        "panel_done", as_of=store.ymd(as_of), providers=len(panels.members),
+        patients=len(on_panels), multi_panel_patients=multi, patient_level=bool(args.patients),
+        seconds=round(time.perf_counter() - t0, 3))
+    return 0
