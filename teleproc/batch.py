@@ -17,6 +17,7 @@ checks the data-centre sequence against the store; the second decides, group by 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import sys
@@ -110,6 +111,38 @@ def _new_run(conn, kind, source, sha, dc, first, last, received, payment_date) -
     return cur.lastrowid
 
 
+def _light_scan(path: Path, settings: Settings, adj) -> tuple:
+    """Pass 1, on raw slices: the VS1 header, the last data-centre sequence number, and the
+    claims the adjudicator must know about ahead (its ``prescan_fees``; seed-rules R10). Only
+    those few claims are parsed; the full checks run in pass 2."""
+    from .claims import Claim
+    from .codec import codec
+    from .io import read_lines
+    c02 = codec("C02")
+    fee_sl, seq_sl = c02.layout.field("fee_item").slice, c02.layout.field("dc_seq").slice
+    fees = getattr(adj, "prescan_fees", None)
+    checker = FileReader(path, settings)
+    header = last_seq = None
+    index = 0
+    for no, text, _ in read_lines(path):
+        code = text[:3]
+        if no == 1 and code == "VS1":
+            vs1 = codec("VS1")
+            header = vs1.parse(text) if vs1.is_valid(text) else FileReader.salvage(vs1, text)
+        s = text[seq_sl]
+        if len(s) == 7 and s.isdigit():
+            last_seq = int(s)
+        if code == "C02":
+            if (fees is None or text[fee_sl].rstrip(" ") in fees) and c02.is_valid(text):
+                rec = c02._from_line(text)
+                findings = []
+                checker._check_claim(rec, no, findings)
+                if not findings:
+                    adj.prescan(Claim(index, no, rec, text))
+            index += 1
+    return header, last_seq
+
+
 def run_adjudicate(args, out=sys.stderr) -> int:
     settings = Settings.load(line_ending=getattr(args, "line_ending", None),
                              return_lengths=getattr(args, "return_lengths", None),
@@ -122,51 +155,55 @@ def run_adjudicate(args, out=sys.stderr) -> int:
     created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
     t0 = time.perf_counter()
     log = logger(command="adjudicate", file=path.name)
-
-    # Pass 1: the header, the sequence, and what the adjudicator must know ahead.
-    first = FileReader(path, settings)
-    claims_seen = 0
-    for item in first:
-        if item.code == "C02":
-            claims_seen += 1
-    header = first.header
-    if first.side != "submission" or header is None:
-        raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
-    dc = header.data_centre
     conn = store.connect(args.state)
+    gc_was = gc.isenabled()
+    gc.disable()   # millions of short-lived acyclic objects: reference counting frees them
     try:
-        last = store.get_meta(conn, f"last_seq:{dc}")
-        if last is not None and header.dc_seq != next_seq(int(last)) and not args.allow_sequence_gap:
-            raise SubmissionRejected(
-                f"{path.name}: data centre {dc} sequence error: expected {next_seq(int(last)):07d}, "
-                f"the VS1 has {header.dc_seq:07d} (last committed {int(last):07d}); "
-                f"nothing was decided. Use --allow-sequence-gap to process it anyway.")
         with store.transaction(conn):
-            run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), dc, header.dc_seq,
-                              first.last_seq, received, payment_date)
+            run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), None, None, None,
+                              received, payment_date)
             adj = _adjudicator(conn, run_id, received, args)
-            for claim in iter_claims(FileReader(path, settings)):
-                adj.prescan(claim)
+            header, last_seq = _light_scan(path, settings, adj)
+            if header is None:
+                raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
+            dc = header.data_centre
+            last = store.get_meta(conn, f"last_seq:{dc}")
+            if last is not None and header.dc_seq != next_seq(int(last)) and not args.allow_sequence_gap:
+                raise SubmissionRejected(
+                    f"{path.name}: data centre {dc} sequence error: expected {next_seq(int(last)):07d}, "
+                    f"the VS1 has {header.dc_seq:07d} (last committed {int(last):07d}); "
+                    f"nothing was decided. Use --allow-sequence-gap to process it anyway.")
+            bulk = store.is_empty(conn)
+            if bulk:
+                store.drop_indexes(conn)
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
                                         settings=settings, names=_names(args))
             released = 0
             for claim, decision, held_received in _released(adj):
                 builder.add(claim, decision, held_received)
                 released += 1
+            reader = FileReader(path, settings)
             n = 0
-            for group in _groups(iter_claims(FileReader(path, settings))):
-                for claim, decision in zip(group, adj.decide_group(group)):
-                    builder.add(claim, decision, received)
-                    n += 1
+            add = builder.add
+            decide = adj.decide_group
+            for group in _groups(iter_claims(reader)):
+                for claim, decision in zip(group, decide(group)):
+                    add(claim, decision, received)
+                n += len(group)
             adj.flush()
-            if first.last_seq is not None:
-                store.set_meta(conn, f"last_seq:{dc}", str(first.last_seq))
-            conn.execute("UPDATE runs SET claims = ? WHERE run_id = ?", (n, run_id))
+            if bulk:
+                store.create_indexes(conn)
+            if last_seq is not None:
+                store.set_meta(conn, f"last_seq:{dc}", str(last_seq))
+            conn.execute("UPDATE runs SET claims = ?, data_centre = ?, first_seq = ?, last_seq = ? "
+                         "WHERE run_id = ?", (n, dc, header.dc_seq, last_seq, run_id))
             written = builder.write(args.out)   # atomic rename; the commit follows
         stats = adj.stats()
     finally:
+        if gc_was:
+            gc.enable()
         conn.close()
-    summary = _summary(builder.counts, written, stats, n, released, first)
+    summary = _summary(builder.counts, written, stats, n, released, reader)
     _report(summary, args, out)
     log.info("adjudicated", claims=n, released=released, seconds=round(time.perf_counter() - t0, 3),
              **{k.lower(): v for k, v in builder.counts.items()})

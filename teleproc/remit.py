@@ -30,9 +30,15 @@ from .settings import Settings
 _MAX_CODES = 7
 
 
-def _codes(values: dict, codes, prefix: str = "exp") -> None:
-    for i, c in enumerate(codes[:_MAX_CODES], 1):
-        values[f"{prefix}{i}"] = c
+_BLANK7 = ("",) * _MAX_CODES
+
+
+def _seven(codes) -> tuple:
+    """Explanatory codes as the seven code slots of a return record."""
+    n = len(codes)
+    if n >= _MAX_CODES:
+        return tuple(codes[:_MAX_CODES])
+    return tuple(codes) + _BLANK7[n:]
 
 
 class _Payee:
@@ -67,6 +73,31 @@ class ReturnFileBuilder:
         self._codec = {c: codec(c) for c in ("C12", "S01", "S02", "S03", "S04", "S21", "S22", "VRC", "VTC")}
         self._defaults = {c: dict(k.cls.DEFAULTS) for c, k in self._codec.items()}
         self._trim = self.settings.return_lengths == "oscar"
+        self._templates()
+
+    def _templates(self) -> None:
+        """One template per claim-line record: what is the same on every line of this return file
+        (data centre, payment date, line type, unused adjustment pairs...) is encoded once."""
+        no_adj = {**{f"adj{i}_code": "" for i in range(1, 8)}, **{f"adj{i}_amount": 0 for i in range(1, 8)}}
+        head = ["dc_seq", "payee", "control_no", "practitioner"]
+        exp = [f"exp{i}" for i in range(1, 8)]
+        common = dict(data_centre=self.dc, payment_date=self.payment_date, filler="")
+        self._c12_t = self._codec["C12"].template(
+            {"filler": ""}, ["data_centre", "dc_seq", "payee", "practitioner", *exp, "folio"], check="length")
+        self._s01_t = self._codec["S01"].template(
+            dict(common, line_type="P", paid_rate="", pad="", **no_adj),
+            head + ["folio", "paid_amount", "received_date", "icbc_wcb_claim", "insurer"], check="length")
+        self._s04_t = self._codec["S04"].template(
+            dict(common, line_type="H", pad=""),
+            head + ["received_date", "folio", *exp, "icbc_wcb_claim", "insurer"], check="length")
+        detail = head + ["received_date", "patient_initials", "patient_surname", "phn", "dependent",
+                         "service_date", "service_to_day", "billed_units", "billed_clarification",
+                         "billed_fee", "billed_amount", "paid_units", "paid_clarification", "paid_fee",
+                         "paid_amount", "folio", *exp, "insurer", "icbc_wcb_claim"]
+        fixed = dict(common, pad="", plan_reference="0000000000", claim_source="0",
+                     previous_paid_date=None, **no_adj)
+        self._detail_t = {c: self._codec[c].template(dict(fixed, line_type=lt), detail, check="length")
+                          for c, lt in (("S02", "P"), ("S03", "R"))}
 
     # --- one answer -----------------------------------------------------------------------------
     def add(self, claim, decision: Decision, received: date) -> str:
@@ -74,55 +105,52 @@ class ReturnFileBuilder:
         rec = claim.record
         code = decision.record_code
         self.counts[code] += 1
+        codes = decision.codes
         if code == "C12":
-            v = dict(self._defaults["C12"], data_centre=rec.data_centre, dc_seq=rec.dc_seq,
-                     payee=rec.payee, practitioner=rec.practitioner, folio=rec.folio)
-            _codes(v, decision.codes or ("YY",))
-            self._c12.write(self._codec["C12"].build_line(v) + "\n")
+            e = _seven(codes or ("YY",))
+            self._c12.write(self._c12_t(rec.data_centre, rec.dc_seq, rec.payee, rec.practitioner, *e,
+                                        rec.folio) + "\n")
             self.c12_count += 1
             return code
-        p = self._payees.get(rec.payee)
+        payee = rec.payee
+        p = self._payees.get(payee)
         if p is None:
             spool = open(os.path.join(self._dir, f"p{len(self._payees)}"), "w+", encoding="ascii", newline="")
-            p = self._payees[rec.payee] = _Payee(rec.payee, spool)
+            p = self._payees[payee] = _Payee(payee, spool)
         p.control += 1
-        billed_units, billed_cents = rec.units, rec.billed_amount
-        if claim.debit and decision.paid_cents < 0:   # a reversal shows negative billed values too
-            billed_units, billed_cents = -billed_units, -billed_cents
-        paid = decision.paid_cents if decision.outcome in (PAID, ADJUSTED) else 0
-        head = dict(data_centre=self.dc, dc_seq=rec.dc_seq, payment_date=self.payment_date,
-                    payee=rec.payee, control_no=p.control, practitioner=rec.practitioner)
+        billed_cents = rec.billed_amount
+        prac = rec.practitioner
+        paid = decision.paid_cents if code in ("S01", "S02") else 0
         if code == "S01":
-            v = dict(self._defaults["S01"], line_type="P", folio=rec.folio, paid_amount=paid,
-                     received_date=received, icbc_wcb_claim=_icbc(rec), insurer=rec.oin_insurer, **head)
+            line = self._s01_t(rec.dc_seq, payee, p.control, prac, rec.folio, paid, received,
+                               _icbc(rec), rec.oin_insurer)
         elif code == "S04":
-            v = dict(self._defaults["S04"], line_type="H", received_date=received, folio=rec.folio,
-                     icbc_wcb_claim=_icbc(rec), insurer=rec.oin_insurer, **head)
-            _codes(v, decision.codes or ("BH",))
+            line = self._s04_t(rec.dc_seq, payee, p.control, prac, received, rec.folio,
+                               *_seven(codes or ("BH",)), _icbc(rec), rec.oin_insurer)
         else:  # S02, S03
-            surname = rec.oin_surname or rec.name_verify[2:4].rstrip()
-            initials = (rec.name_verify[:2] if rec.name_verify not in ("", "0000")
-                        else (rec.oin_first_name[:1] + rec.oin_second_initial[:1]))
-            paid_units = decision.paid_units if code == "S02" else 0
-            v = dict(self._defaults[code], line_type="P" if code == "S02" else "R",
-                     received_date=received, patient_initials=initials, patient_surname=surname[:18],
-                     phn=rec.phn, dependent=rec.dependent if isinstance(rec.dependent, int) else 0,
-                     service_date=rec.service_date, service_to_day=rec.service_to_day,
-                     billed_units=billed_units, billed_clarification=rec.clarification,
-                     billed_fee=rec.fee_item, billed_amount=billed_cents,
-                     paid_units=paid_units, paid_clarification=rec.clarification,
-                     paid_fee=decision.paid_fee or rec.fee_item, paid_amount=paid, folio=rec.folio,
-                     plan_reference="0000000000", claim_source="0", insurer=rec.oin_insurer,
-                     icbc_wcb_claim=_icbc(rec), **head)
-            _codes(v, decision.codes)
-        line = self._codec[code].build_line(v)
+            billed_units = rec.units
+            if claim.debit and decision.paid_cents < 0:   # a reversal shows negative billed values too
+                billed_units, billed_cents = -billed_units, -billed_cents
+            nv = rec.name_verify
+            if nv not in ("", "0000"):
+                initials, surname = nv[:2], nv[2:4].rstrip()
+            else:
+                initials, surname = rec.oin_first_name[:1] + rec.oin_second_initial[:1], rec.oin_surname
+            dep = rec.dependent
+            clar = rec.clarification
+            line = self._detail_t[code](
+                rec.dc_seq, payee, p.control, prac, received, initials, surname[:18], rec.phn,
+                dep if isinstance(dep, int) else 0, rec.service_date, rec.service_to_day,
+                billed_units, clar, rec.fee_item, billed_cents,
+                decision.paid_units if code == "S02" else 0, clar, decision.paid_fee or rec.fee_item,
+                paid, rec.folio, *_seven(codes), rec.oin_insurer, _icbc(rec))
         p.spool.write(line + "\n")
         p.lines += 1
         p.billed += billed_cents
         p.paid += paid
-        t = p.practitioners.get(rec.practitioner)
+        t = p.practitioners.get(prac)
         if t is None:
-            t = p.practitioners[rec.practitioner] = [0, 0]
+            t = p.practitioners[prac] = [0, 0]
         t[0] += billed_cents
         t[1] += paid
         return code

@@ -80,6 +80,7 @@ class Adjudicator:
         self.ctx = Context(self.hist, self.registry, t, self.policy)
         visits = t.sets["visit_codes"]
         self._prescan_fees = frozenset(f for ps in t.prereqs.values() for p in ps for f in p.requires) - visits
+        self.prescan_fees = self._prescan_fees   # the batch job's first pass parses only these claims
         self._decided_last = frozenset(f for f, ps in t.prereqs.items() if any(p.period == "day" for p in ps))
         self._slice, self._length = _slicer()
         lay = layout("C02")
