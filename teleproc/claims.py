@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from .errors import ERROR
+
 # Teleplan's "no other insurer" and the other-insurer codes that are not provinces
 # (spec 3.2 P100): IN institution, PP pay patient, WC WorkSafeBC.
 _NON_PROVINCE_INSURERS = frozenset({"", "IN", "PP", "WC"})
@@ -139,7 +141,6 @@ def age_on(dob: date, on: date) -> int:
 
 def claim_from_item(index: int, item) -> Claim:
     """A Claim from the reader's C02 item (validate.Item) and the N01 items it gathered."""
-    from .errors import ERROR
     notes = item.notes
     if item.ok and not notes:
         return Claim(index, item.line_no, item.record, item.text)
