@@ -80,10 +80,25 @@ def _groups(claims):
         yield group
 
 
+def _registry(args):
+    """--registry DIR: must exist; either file may be absent (= unknown, no refusal)."""
+    from .adjudicate.registry import Registry
+    reg = getattr(args, "registry", None)
+    if not reg:
+        return None
+    if not Path(reg).is_dir():
+        raise UsageError(f"--registry {reg}: no such directory")
+    try:
+        return Registry.load(reg)
+    except UnicodeDecodeError as e:
+        raise UsageError(f"--registry {reg}: a file is not UTF-8 text ({e.reason})") from None
+    except (ValueError, KeyError) as e:
+        raise UsageError(f"--registry {reg}: {e}") from None
+
+
 def _adjudicator(conn, run_id, received, args):
     from .adjudicate.engine import Adjudicator
-    from .adjudicate.registry import Registry
-    registry = Registry.load(args.registry) if getattr(args, "registry", None) else None
+    registry = _registry(args)
     return Adjudicator(conn, run_id=run_id, received=received, registry=registry,
                        unknown_fee=getattr(args, "unknown_fee", "pay"))
 
@@ -143,7 +158,7 @@ def _light_scan(path: Path, settings: Settings, adj) -> tuple:
     return header, last_seq
 
 
-def run_adjudicate(args, out=sys.stderr) -> int:
+def run_adjudicate(args, out=None) -> int:
     settings = Settings.load(line_ending=getattr(args, "line_ending", None),
                              return_lengths=getattr(args, "return_lengths", None),
                              phn_remainder_zero=getattr(args, "phn_remainder_zero", None))
@@ -155,6 +170,10 @@ def run_adjudicate(args, out=sys.stderr) -> int:
     created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
     t0 = time.perf_counter()
     log = logger(command="adjudicate", file=path.name)
+    with open(path, "rb") as fh:
+        if fh.read(3) != b"VS1":
+            raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
+    _registry(args)   # a bad --registry is a usage error before anything else happens
     conn = store.connect(args.state)
     gc_was = gc.isenabled()
     gc.disable()   # millions of short-lived acyclic objects: reference counting frees them
@@ -211,14 +230,11 @@ def run_adjudicate(args, out=sys.stderr) -> int:
 
 
 def _released(adj):
-    """Held claims decided again, with the received date they were first held with."""
-    for item in adj.release():
-        claim, decision = item[0], item[1]
-        received = item[2] if len(item) > 2 else None
-        yield claim, decision, received
+    """Held claims decided again, with the date MSP first received them."""
+    yield from adj.release()
 
 
-def run_release(args, out=sys.stderr) -> int:
+def run_release(args, out=None) -> int:
     settings = Settings.load(line_ending=getattr(args, "line_ending", None),
                              return_lengths=getattr(args, "return_lengths", None))
     payment_date = args.payment_date or date.today()
@@ -260,7 +276,9 @@ def _summary(counts, written, stats, n, released, reader) -> dict:
     if reader is not None:
         s["format_findings"] = {"errors": reader.errors_total,
                                 "warnings": reader.findings_total - reader.errors_total}
-    s.update({k: v for k, v in (stats or {}).items() if k not in s})
+    s.update({k: v for k, v in (stats or {}).items() if k not in s and k not in ("billed_cents", "paid_cents")})
+    s["billed_cents"] = written["billed_cents"]   # the return file's totals (S21), one truth
+    s["paid_cents"] = written["paid_cents"]
     return s
 
 
@@ -269,7 +287,8 @@ def _money(cents: int) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
-def _report(summary: dict, args, out) -> None:
+def _report(summary: dict, args, out=None) -> None:
+    out = out or sys.stderr
     if getattr(args, "report", None):
         from .io import AtomicWriter
         with AtomicWriter(args.report, "\n", "utf-8") as w:

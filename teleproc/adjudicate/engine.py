@@ -27,7 +27,7 @@ from teleproc.claims import claim_from_lines
 from teleproc.decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
 from teleproc.layout import layout
 from teleproc.log import logger
-from teleproc.store import ymd
+from teleproc.store import from_ymd, ymd
 
 from . import history as H
 from .history import History, ensure_schema
@@ -108,7 +108,8 @@ class Adjudicator:
             self.hist.billed(line[self._phn_at], claim)
 
     def release(self) -> list:
-        """Decide every pending hold again, in original order, before the run's new claims."""
+        """Decide every pending hold again, in original order, before the run's new claims:
+        ``[(claim, decision, date MSP received it)]``."""
         rows = self.conn.execute(
             "SELECT line_id, c02, notes, received FROM holds WHERE state = 'pending' ORDER BY line_id").fetchall()
         out = []
@@ -117,7 +118,7 @@ class Adjudicator:
             self.hist.redecided.add(held_id)
             self._released.append(held_id)
             self.ctx.group = ()
-            out.append((claim, self._decide(claim, received, held_id)))
+            out.append((claim, self._decide(claim, received, held_id), from_ymd(received)))
         if rows:
             self._log.info("holds_released", count=len(rows))
         return out
@@ -229,7 +230,7 @@ class Adjudicator:
             if finding is not None:
                 reasons = tuple(f"{rid}:{f}" for rid, f in info)
             codes_s, reasons_s = " ".join(codes), " ".join(reasons)
-            rcode = "S02" if outcome == PAID else _RECORD_CODE[outcome]
+            rcode = ("S02" if codes else "S01") if outcome == PAID else _RECORD_CODE[outcome]
 
         lid = self._next_id
         self._next_id = lid + 1

@@ -27,8 +27,9 @@ def test_r10_hold_within_one_file_then_release_next_run():
     check(ds[2], "PAID", cents=31500)
     assert r.adj.stats()["holds_pending"] == 1
     r2 = r.next_run(received=D(2025, 1, 5))
-    (claim, d), = r2.released
+    (claim, d, received), = r2.released
     check(d, "PAID", [], 1500)
+    assert received == D(2025, 12, 31)   # the date MSP first received it (run 1), not the release run's
     r2.commit()
     rows = r2.conn.execute("SELECT line_id, status, supersedes, received FROM claim_lines WHERE fee = '14039' "
                            "ORDER BY line_id").fetchall()
