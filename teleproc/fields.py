@@ -74,6 +74,7 @@ def encode_signed(v: int, n: int) -> str:
 
 # --- caches for the hot path: dates and times repeat a lot --------------------------------
 _DATE_CACHE: dict[str, date | None] = {"00000000": None}
+_fromiso = date.fromisoformat
 _CACHE_LIMIT = 400_000
 
 
@@ -85,7 +86,7 @@ def to_date(s: str) -> date | None:
         pass
     if not (s.isdigit() and s.isascii()) or len(s) != 8:   # isdigit alone takes '２' and '²'
         raise ValueError(s)
-    d = date(int(s[:4]), int(s[4:6]), int(s[6:]))
+    d = _fromiso(s)                 # 3.11+: 'CCYYMMDD' in C, ValueError if impossible
     if len(_DATE_CACHE) > _CACHE_LIMIT:
         _DATE_CACHE.clear()
         _DATE_CACHE["00000000"] = None

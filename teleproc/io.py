@@ -26,11 +26,10 @@ def read_lines(path: str | Path) -> Iterator[tuple[int, str, str]]:
     with fh:
         no = 0
         for no, raw in enumerate(fh, 1):
-            if raw[-1:] == "\n":
-                if raw[-2:-1] == "\r":
-                    yield no, raw[:-2], "\r\n"
-                else:
-                    yield no, raw[:-1], "\n"
+            if raw[-2:] == "\r\n":                  # the common case first: one test
+                yield no, raw[:-2], "\r\n"
+            elif raw[-1:] == "\n":
+                yield no, raw[:-1], "\n"
             elif raw[-1:] == "\r":
                 yield no, raw[:-1], "\r"
             else:

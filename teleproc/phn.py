@@ -8,11 +8,36 @@ Luhn-style check and are accepted only when asked for.
 from __future__ import annotations
 
 _WEIGHTS = (2, 4, 8, 5, 10, 9, 7, 3)
-_cache: dict[tuple, bool] = {}
+
+
+def _half_table(weights) -> dict[str, int]:
+    """'0000'..'9999' -> weighted digit sum mod 11, for one half of digits 2-9 (10,000 entries)."""
+    out = {}
+    for n in range(10_000):
+        s = "%04d" % n
+        out[s] = sum(int(d) * w for d, w in zip(s, weights)) % 11
+    return out
+
+
+# Two lookups replace eight int() calls: constant memory, no per-PHN cache (a cache keyed by
+# PHN grows with the number of distinct patients: ~40 MB at 200,000).
+_HI = HALF_HI = _half_table(_WEIGHTS[:4])
+_LO = HALF_LO = _half_table(_WEIGHTS[4:])
+# expected 10th digit by remainder ('' = no digit can match), per remainder-zero setting
+_EXPECT = {
+    "invalid": ("", "") + tuple(str(11 - r) for r in range(2, 11)),
+    "check_digit_0": ("0", "") + tuple(str(11 - r) for r in range(2, 11)),
+}
+
+
+def expected_digits(remainder_zero: str = "invalid") -> tuple:
+    """The expected 10th digit (a 1-character string, '' = none can match) by remainder:
+    ``phn[9] == expected_digits()[(HALF_HI[phn[1:5]] + HALF_LO[phn[5:9]]) % 11]``."""
+    return _EXPECT[remainder_zero]
 
 
 def remainder(phn: str) -> int:
-    return sum(int(d) * w for d, w in zip(phn[1:9], _WEIGHTS)) % 11
+    return (_HI[phn[1:5]] + _LO[phn[5:9]]) % 11
 
 
 def check_digit(phn: str, remainder_zero: str = "invalid") -> int | None:
@@ -36,18 +61,8 @@ def is_valid_legacy(number: str) -> bool:
 
 
 def is_valid(phn: str, remainder_zero: str = "invalid", legacy_nine_digit: bool = False) -> bool:
-    key = (phn, remainder_zero, legacy_nine_digit)
-    try:
-        return _cache[key]
-    except KeyError:
-        pass
-    ok = False
-    if len(phn) == 10 and phn.isdigit() and phn.isascii():
-        if phn[0] == "9":
-            ok = check_digit(phn, remainder_zero) == int(phn[9])
-        elif legacy_nine_digit and phn[0] == "0":
-            ok = is_valid_legacy(phn[1:])
-    if len(_cache) > 500_000:
-        _cache.clear()
-    _cache[key] = ok
-    return ok
+    if len(phn) != 10 or not (phn.isdigit() and phn.isascii()):
+        return False
+    if phn[0] == "9":
+        return phn[9] == _EXPECT[remainder_zero][(_HI[phn[1:5]] + _LO[phn[5:9]]) % 11]
+    return legacy_nine_digit and phn[0] == "0" and is_valid_legacy(phn[1:])

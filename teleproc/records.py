@@ -85,9 +85,15 @@ def _make_class(lay: Layout) -> type:
     for f in lay.fields:
         s = f"self._line[{f.start - 1}:{f.end}]"
         src.append(f"def {f.name}(self):\n    return {f.k.expr(f, s)}\n")
+    # every field in one frame (no per-field property call): astuple / asdict
+    src.append("def astuple(self):\n    l = self._line\n    return (" + ", ".join(
+        f.k.expr(f, f"l[{f.start - 1}:{f.end}]") for f in lay.fields) + ",)\n")
     exec(compile("\n".join(src), f"<record {lay.code}>", "exec"), ns)
     body = {f.name: property(ns[f.name], doc=f"{f.kind} {f.start}-{f.end} {f.src}".strip())
             for f in lay.fields}
+    body["astuple"] = ns["astuple"]
+    names = tuple(f.name for f in lay.fields)
+    body["asdict"] = lambda self, _n=names, _z=zip: dict(_z(_n, self.astuple()))
     body.update(
         __slots__=(),
         __doc__=f"{lay.code}: {lay.title} ({lay.length} characters). {lay.provenance}",

@@ -20,6 +20,7 @@ with a C12 carrying it.
 """
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from pathlib import Path
 from typing import Iterator
@@ -27,7 +28,7 @@ from typing import Iterator
 import attrs
 
 from . import phn as phnmod
-from .codec import codec, codecs, mask, unknown_record
+from .codec import codec, codecs, join_patterns, mask, unknown_record
 from .errors import ERROR, WARNING, Finding
 from .fields import to_date
 from .io import read_lines
@@ -98,25 +99,26 @@ class FileReader:
         c02_len, c02_match, c02_dates, c02_new = c02.length, c02._match, c02._dates_ok, c02._from_line
         seq_sl = c02.layout.field("dc_seq").slice
         dc_sl = c02.layout.field("data_centre").slice
-        screen = self._claim_screen()
+        plain, phn_hi, phn_lo, phn_ck, phn_expect = self._plain_claim()
+        HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
+        pending_plain = False                # pending_c02 came by the fast path
         no = 0
         for no, text, ending in read_lines(self.path):
             code = text[:3]
-            # Fast path: a valid C02 in sequence whose claim fields pass the quick screen. The
-            # slow path below finds exactly the same nothing for it, only slower.
-            if (code == "C02" and expected_seq is not None and len(text) == c02_len and c02_match(text)
-                    and text[dc_sl] == dc_text and int(text[seq_sl]) == expected_seq
-                    and c02_dates(text) and screen(text)):
+            # Fast path: a valid C02 in sequence that the plain-claim pattern accepts and whose
+            # dates and PHN check digit are right. The slow path below finds exactly the same
+            # nothing for it, only slower.
+            if (code == "C02" and expected_seq is not None and len(text) == c02_len and plain(text)
+                    and text[dc_sl] == dc_text and int(text[seq_sl]) == expected_seq and c02_dates(text)
+                    and text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]):
                 if pending_c02 is not None:
-                    t = pending_c02.text
-                    if pending_c02.ok and not pending_c02.notes and t[74] not in "CEX" and t[146] not in "NB":
-                        yield pending_c02
-                    else:
-                        yield self._close_claim(pending_c02)
+                    # a plain claim asks for no note (not C/E/X, not N/B): without notes it is done
+                    yield pending_c02 if pending_plain and not pending_c02.notes else self._close_claim(pending_c02)
                 counts["C02"] += 1
                 self.last_seq = expected_seq
                 expected_seq = next_seq(expected_seq)
                 pending_c02 = Item(no, code, c02_new(text), text, ending, [], True)
+                pending_plain = True
                 continue
             self.lines = no
             c = codecs_.get(code)
@@ -191,6 +193,7 @@ class FileReader:
                     item = Item(no, code, rec, text, ending, findings, not findings)
                     self._count_all(findings)
                     pending_c02 = item
+                    pending_plain = False
                     continue
                 if code == "N01":
                     item = Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
@@ -263,31 +266,33 @@ class FileReader:
             self._count(f)
 
     # --- claims ---------------------------------------------------------------------------------
-    def _claim_screen(self):
-        """A quick yes for the common claim: BC patient, valid PHN, ordinary fields. Anything
-        it does not say yes to goes through ``_check_claim``, which says what is wrong."""
-        lay = codec("C02").layout
-        sl = {n: lay.field(n).slice for n in ("oin_insurer", "phn", "dependent", "units", "fee_item",
-                                              "dx1", "service_date", "service_to_day", "submission_code")}
-        s = self.settings
-        cache: dict[str, bool] = {}
-        valid = phnmod.is_valid
+    # A plain claim: what _check_claim and _close_claim would pass without a word. The C02
+    # pattern with a lookahead on each field they judge; the calendar and the PHN check digit
+    # are left to the caller (a pattern cannot do arithmetic).
+    _PLAIN = {
+        "phn": lambda f: "(?=9)",                                   # a BC PHN, not 0000000000
+        "oin_insurer": lambda f: f"(?= {{{f.length}}})",            # no other insurer
+        "dependent": lambda f: f"(?=00|66| {{{f.length}}})",
+        "units": lambda f: f"(?!0{{{f.length}}})",
+        "fee_item": lambda f: f"(?![0 ]{{{f.length}}})",
+        "dx1": lambda f: f"(?! {{{f.length}}})",
+        "service_date": lambda f: f"(?!0{{{f.length}}})",
+        "service_to_day": lambda f: f"(?=0{{{f.length}}})",
+        "submission_code": lambda f: "(?![CEX])",                    # no debit, no note needed
+        "correspondence": lambda f: "(?![NB])",                      # no note asked for
+    }
 
-        def screen(text, ins=sl["oin_insurer"], phn_sl=sl["phn"], dep=sl["dependent"], units=sl["units"],
-                   fee=sl["fee_item"], dx1=sl["dx1"], dos=sl["service_date"], to_day=sl["service_to_day"],
-                   sub=sl["submission_code"]):
-            if text[ins] != "  ":
-                return False
-            phn = text[phn_sl]
-            ok = cache.get(phn)
-            if ok is None:
-                if len(cache) > 1_000_000:
-                    cache.clear()
-                ok = cache[phn] = valid(phn, s.phn_remainder_zero, s.phn_legacy_nine_digit)
-            return (ok and text[dep] in ("00", "66", "  ") and text[units] != "000"
-                    and text[fee].strip("0 ") != "" and text[dx1] != "     " and text[dos] != "00000000"
-                    and text[to_day] == "00" and text[sub] != "E")
-        return screen
+    def _plain_claim(self):
+        """(fullmatch of the plain-claim pattern, PHN digit slices 2-5 and 6-9, index of the
+        check digit, expected check digit by remainder for the settings)."""
+        lay = codec("C02").layout
+        parts = [self._PLAIN[f.name](f) + f"(?:{f.k.pattern(f)})" if f.name in self._PLAIN
+                 else f.k.pattern(f) for f in lay.fields]
+        a = lay.field("phn").start - 1
+        s = self.settings
+        expect = phnmod.expected_digits(s.phn_remainder_zero)
+        return (re.compile(join_patterns(parts)).fullmatch, slice(a + 1, a + 5), slice(a + 5, a + 9),
+                a + 9, expect)
 
     def _check_claim(self, rec, no, findings) -> None:
         """Semantic checks of one C02 (spec 3.2, 6.1-6.5)."""

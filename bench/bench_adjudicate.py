@@ -1,0 +1,381 @@
+"""Benchmark: ``teleproc adjudicate`` end to end (issue 3) against parse-only and bare reading.
+
+    python bench/bench_adjudicate.py                        # 1,000,000 claims, 200,000 patients
+    python bench/bench_adjudicate.py --claims 100000 1000000
+    python bench/bench_adjudicate.py --claims 100000 --teleproc /tmp/patched --tag=-patched  # A/B
+
+For each size: generate (or reuse ``bench/.cache/``) the seeded submission of
+``gen_submission.generate`` (same cache file as bench_codec.py), then run every measurement in a
+*fresh child process* on that file (own peak RSS, no cache warmed for another). The store is a
+fresh, empty SQLite file in a new temporary directory (on the same disk as /tmp) for every
+adjudicating measurement; ``--received`` is after the generated DOS range (default 20250115).
+
+Measurements (rates are claims/s: the C02 count of the file over the child's time):
+* ``read``     baseline A: iterate the file (text, latin-1, newline=""), count lines;
+* ``slice``    baseline B: A + one precomputed ``operator.itemgetter`` of every C02 field slice;
+* ``parse``    ``FileReader`` + ``teleproc.claims.iter_claims``: the parse the adjudicator does;
+* ``e2e``      ``teleproc.cli.main(["adjudicate", ...])`` in-process: state writes (one
+               transaction, commit included), the return file (fsync + rename), the summary;
+* ``phases``   the same work as ``batch.run_adjudicate``, step by step, with wall-clock timers
+               around each step (``_light_scan``, FileReader + iter_claims, ``_groups``,
+               ``Adjudicator.decide_group``, ``flush``, ``store.create_indexes``,
+               ``ReturnFileBuilder.add``, ``write``, commit ...) in us/claim. The streaming
+               steps are timed per item (a generator's ``next``), so a step's time excludes the
+               steps it pulls from; the timers add ~0.1-0.2 us/claim in total.
+
+Columns: claims/s over CPU time (``time.process_time``, only the timed part: imports
+excluded; CPU not wall because the machine is shared), the wall-clock rate too, ratio to A / B
+/ parse, peak RSS (VmHWM) and the RSS before the timed part. Prints the table and the phase
+breakdown and writes ``bench/results/adjudicate-<N><tag>.json``. Target (issue 3): e2e >=
+100,000 claims/s on 1,000,000 claims with an empty store.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE))
+from bench_codec import _rss_mb, machine, submission  # noqa: E402  (same cache, same RSS probe)
+
+MEASURES = ("read", "slice", "parse", "e2e", "phases")
+LABELS = {
+    "read": "A  bare line reading",
+    "slice": "B  bare slicing (itemgetter)",
+    "parse": "parse (FileReader+iter_claims)",
+    "e2e": "teleproc adjudicate (e2e)",
+    "phases": "e2e, phase-timed",
+}
+RECEIVED = "20250115"
+
+
+# --- the child: one measurement ------------------------------------------------------------
+def _count_c02(path: str) -> int:
+    n = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(b"C02"):
+                n += 1
+    return n
+
+
+def child(name: str, path: str, tree: str, received: str) -> dict:
+    sys.path.insert(0, tree)
+    claims = _count_c02(path)
+    extra: dict = {}
+    if name in ("read", "slice"):
+        import operator
+        from teleproc.codec import codec
+        getter = operator.itemgetter(*(f.slice for f in codec("C02").layout.fields))
+    if name == "parse":
+        from teleproc.claims import iter_claims
+        from teleproc.validate import FileReader
+    if name == "e2e":
+        from teleproc import cli
+        import teleproc.adjudicate.engine  # noqa: F401  (imports are not the run)
+    if name == "phases":
+        import teleproc.adjudicate.engine  # noqa: F401
+        from teleproc import batch  # noqa: F401
+    tmp = tempfile.mkdtemp(prefix="bench-adj-")
+    base = _rss_mb()
+    n = 0
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    try:
+        if name == "read":
+            with open(path, "r", encoding="latin-1", newline="") as fh:
+                for _ in fh:
+                    n += 1
+        elif name == "slice":
+            with open(path, "r", encoding="latin-1", newline="") as fh:
+                for line in fh:
+                    getter(line)
+                    n += 1
+        elif name == "parse":
+            reader = FileReader(path)
+            for _ in iter_claims(reader):
+                n += 1
+            assert reader.errors_total == 0, reader.errors_total
+        elif name == "e2e":
+            err = sys.stderr
+            with open(os.devnull, "w") as devnull:
+                sys.stderr = devnull      # the summary and the log line
+                try:
+                    rc = cli.main(["adjudicate", path, "--state", os.path.join(tmp, "state.db"),
+                                   "--out", os.path.join(tmp, "return.txt"), "--received", received,
+                                   "--report", os.path.join(tmp, "report.json"), "--log-level", "ERROR"])
+                finally:
+                    sys.stderr = err
+            assert rc == 0, rc
+            with open(os.path.join(tmp, "report.json")) as fh:
+                rep = json.load(fh)
+            n = rep["claims"]
+            extra = {"answers": rep["answers"], "state_db_bytes": _db_bytes(tmp),
+                     "return_bytes": os.path.getsize(os.path.join(tmp, "return.txt"))}
+        elif name == "phases":
+            n, extra = _phases(path, tmp, received)
+        dt = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    import teleproc
+    return {"name": name, "claims": claims, "items": n, "seconds": cpu, "wall_seconds": dt,
+            "base_mb": base, "peak_mb": _rss_mb(), "teleproc": os.path.dirname(teleproc.__file__), **extra}
+
+
+def _db_bytes(d: str) -> int:
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith("state.db"))
+
+
+def _phases(path: str, tmp: str, received: str):
+    """batch.run_adjudicate, step by step, wall-clock timed (same calls, same order)."""
+    import gc
+    from datetime import datetime
+    from types import SimpleNamespace
+    from teleproc import batch, store
+    from teleproc.claims import iter_claims
+    from teleproc.remit import ReturnFileBuilder
+    from teleproc.settings import Settings
+    from teleproc.validate import FileReader
+
+    clock = time.perf_counter
+    acc: dict[str, float] = {}
+    order: list[str] = []
+
+    def add(key, dt):
+        if key not in acc:
+            acc[key] = 0.0
+            order.append(key)
+        acc[key] += dt
+
+    def timed_iter(it, key):
+        it = iter(it)
+        nxt = next
+        total = 0.0
+        try:
+            while True:
+                t = clock()
+                x = nxt(it)
+                total += clock() - t
+                yield x
+        except StopIteration:
+            total += clock() - t
+        finally:
+            add(key, total)
+
+    class step:
+        def __init__(self, key):
+            self.key = key
+
+        def __enter__(self):
+            self.t = clock()
+
+        def __exit__(self, *exc):
+            add(self.key, clock() - self.t)
+
+    p = Path(path)
+    rec_date = batch._ymd_arg(received)
+    args = SimpleNamespace(registry=None, unknown_fee="pay", submission=path, allow_sequence_gap=False)
+    t_all = clock()
+    with step("settings + connect"):
+        settings = Settings.load()
+        conn = store.connect(os.path.join(tmp, "state.db"))
+    gc.disable()
+    with step("BEGIN + sha256 + runs row"):
+        conn.execute("BEGIN IMMEDIATE")
+        run_id = batch._new_run(conn, "adjudicate", p.name, batch._sha256(p), None, None, None, rec_date, rec_date)
+    with step("Adjudicator() (tables)"):
+        adj = batch._adjudicator(conn, run_id, rec_date, args)
+    with step("_light_scan (pass 1)"):
+        header, last_seq = batch._light_scan(p, settings, adj)
+    with step("meta / drop_indexes / builder"):
+        dc = header.data_centre
+        store.get_meta(conn, f"last_seq:{dc}")
+        bulk = store.is_empty(conn)
+        if bulk:
+            store.drop_indexes(conn)
+        builder = ReturnFileBuilder(data_centre=dc, payment_date=rec_date,
+                                    created=datetime.combine(rec_date, datetime.min.time()),
+                                    settings=settings, names={})
+    with step("release holds"):
+        for claim, decision, held in batch._released(adj):
+            builder.add(claim, decision, held)
+    # the flushes decide_group triggers every FLUSH_EVERY rows count as flush, not decide
+    real_flush = adj.flush
+    in_decide = [0.0]
+
+    def flush():
+        t = clock()
+        real_flush()
+        d = clock() - t
+        add("flush (executemany)", d)
+        in_decide[0] += d
+    adj.flush = flush
+    reader = FileReader(p, settings)
+    parsed = timed_iter(iter_claims(reader), "parse (FileReader+iter_claims)")
+    grouped = timed_iter(batch._groups(parsed), "_groups (incl. parse)")
+    decide, put = adj.decide_group, builder.add
+    t_decide = t_add = 0.0
+    n = 0
+    t_loop = clock()
+    for group in grouped:
+        t = clock()
+        decisions = decide(group)
+        t2 = clock()
+        for claim, decision in zip(group, decisions):
+            put(claim, decision, rec_date)
+        t3 = clock()
+        t_decide += t2 - t
+        t_add += t3 - t2
+        n += len(group)
+    t_loop = clock() - t_loop
+    acc["_groups (incl. parse)"] -= acc["parse (FileReader+iter_claims)"]
+    add("decide_group (rules, rows, history)", t_decide - in_decide[0])
+    add("ReturnFileBuilder.add", t_add)
+    loop_parts = (acc["parse (FileReader+iter_claims)"] + acc["_groups (incl. parse)"] + t_decide + t_add)
+    add("loop + timer overhead", t_loop - loop_parts)
+    in_decide[0] = 0.0
+    adj.flush()
+    with step("create_indexes"):
+        if bulk:
+            store.create_indexes(conn)
+    with step("meta + runs update"):
+        if last_seq is not None:
+            store.set_meta(conn, f"last_seq:{dc}", str(last_seq))
+        conn.execute("UPDATE runs SET claims = ?, data_centre = ?, first_seq = ?, last_seq = ? WHERE run_id = ?",
+                     (n, dc, header.dc_seq, last_seq, run_id))
+    with step("ReturnFileBuilder.write"):
+        written = builder.write(os.path.join(tmp, "return.txt"))
+    with step("COMMIT"):
+        conn.execute("COMMIT")
+    with step("stats + close"):
+        adj.stats()
+        conn.close()
+    with step("teardown (free history, spools)"):   # what leaving run_adjudicate frees
+        adj.flush = None
+        del real_flush, flush, adj, builder, reader, parsed, grouped, decide, put
+        group = decisions = claim = decision = None
+    total = clock() - t_all
+    gc.enable()
+    keys = ["settings + connect", "BEGIN + sha256 + runs row", "Adjudicator() (tables)", "_light_scan (pass 1)",
+            "meta / drop_indexes / builder", "release holds", "parse (FileReader+iter_claims)",
+            "_groups (incl. parse)", "decide_group (rules, rows, history)", "flush (executemany)",
+            "ReturnFileBuilder.add", "loop + timer overhead", "create_indexes", "meta + runs update",
+            "ReturnFileBuilder.write", "COMMIT", "stats + close",
+            "teardown (free history, spools)"]
+    phases = [{"phase": k.replace("_groups (incl. parse)", "_groups"), "seconds": round(acc.get(k, 0.0), 4),
+               "us_per_claim": round(acc.get(k, 0.0) / max(n, 1) * 1e6, 3)} for k in keys]
+    return n, {"phases": phases, "phases_total_seconds": round(total, 4),
+               "return_lines": written["lines"], "state_db_bytes": _db_bytes(tmp)}
+
+
+def run_child(name: str, path: Path, tree: Path, received: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", name, str(path), str(tree), received],
+                         capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"measurement {name} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- the parent ------------------------------------------------------------------------------
+def bench(claims: int, seed: int, patients: int, repeat: int, measures, tree: Path, received: str) -> dict:
+    path = submission(claims, seed, patients)
+    best: dict[str, dict] = {}
+    for _ in range(repeat):
+        for name in measures:
+            r = run_child(name, path, tree, received)
+            sys.stderr.write(f"  {name}: {r['seconds']:.2f} s cpu, {r['wall_seconds']:.2f} s wall, "
+                             f"peak {r['peak_mb']:.0f} MB\n")
+            b = best.get(name)
+            if b is None or r["seconds"] < b["seconds"]:
+                if b is not None:
+                    r["peak_mb"] = max(b["peak_mb"], r["peak_mb"])
+                best[name] = r
+            else:
+                b["peak_mb"] = max(b["peak_mb"], r["peak_mb"])
+    n = best[measures[0]]["claims"]
+    rate = {k: n / v["seconds"] for k, v in best.items()}
+    wall = {k: n / v["wall_seconds"] for k, v in best.items()}
+    rows = []
+    for name in measures:
+        v = best[name]
+        rows.append({
+            "measure": name, "label": LABELS[name], "claims": n, "items": v["items"],
+            "seconds": round(v["seconds"], 4), "claims_per_s": round(rate[name]),
+            "wall_seconds": round(v["wall_seconds"], 4), "wall_claims_per_s": round(wall[name]),
+            "us_per_claim": round(v["seconds"] / n * 1e6, 3),
+            "ratio_to_read": round(rate[name] / rate["read"], 4) if "read" in rate else None,
+            "ratio_to_slice": round(rate[name] / rate["slice"], 4) if "slice" in rate else None,
+            "ratio_to_parse": round(rate[name] / rate["parse"], 4) if "parse" in rate else None,
+            "base_mb": round(v["base_mb"], 1), "peak_mb": round(v["peak_mb"], 1),
+            **{k: v[k] for k in ("answers", "state_db_bytes", "return_bytes", "return_lines",
+                                 "phases", "phases_total_seconds") if k in v},
+        })
+    targets = {}
+    if "e2e" in rate:
+        targets["e2e_ge_100k_cpu"] = {"value": round(rate["e2e"]), "target": 100_000, "met": rate["e2e"] >= 100_000}
+        targets["e2e_ge_100k_wall"] = {"value": round(wall["e2e"]), "target": 100_000, "met": wall["e2e"] >= 100_000}
+    return {"claims": n, "seed": seed, "patients": patients, "repeat": repeat, "received": received,
+            "file": str(path.relative_to(ROOT)), "file_bytes": path.stat().st_size, "machine": machine(),
+            "teleproc": best[measures[0]]["teleproc"], "load_avg": os.getloadavg(),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows, "targets": targets}
+
+
+def table(res: dict) -> str:
+    out = [f"{res['claims']:,} claims, {res['file_bytes'] / 1e6:.0f} MB, empty store, received {res['received']}; "
+           f"Python {res['machine']['python']}, {res['machine']['cpu']}; best of {res['repeat']}; "
+           f"teleproc from {res['teleproc']}; load average {res['load_avg'][0]:.2f}",
+           f"{'measure':32} {'claims/s':>9} {'us/claim':>8} {'x A':>6} {'x B':>6} {'x parse':>7} {'cpu s':>7} "
+           f"{'wall c/s':>9} {'peak MB':>7} {'base MB':>7}"]
+    for r in res["rows"]:
+        out.append(f"{r['label']:32} {r['claims_per_s']:>9,} {r['us_per_claim']:>8.2f} {r['ratio_to_read'] or 0:>6.3f} "
+                   f"{r['ratio_to_slice'] or 0:>6.3f} {r['ratio_to_parse'] or 0:>7.3f} {r['seconds']:>7.2f} "
+                   f"{r['wall_claims_per_s']:>9,} {r['peak_mb']:>7.1f} {r['base_mb']:>7.1f}")
+    for k, t in res["targets"].items():
+        out.append(f"  target {k}: {t['value']:,} (target {t['target']:,}) {'met' if t['met'] else 'MISSED'}")
+    ph = next((r for r in res["rows"] if r["measure"] == "phases"), None)
+    if ph:
+        out.append(f"phase breakdown (wall clock, one run; total {ph['phases_total_seconds']:.2f} s):")
+        for p in ph["phases"]:
+            share = p["seconds"] / ph["phases_total_seconds"] * 100 if ph["phases_total_seconds"] else 0
+            out.append(f"  {p['phase']:40} {p['us_per_claim']:>8.2f} us/claim {p['seconds']:>8.3f} s {share:>5.1f} %")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(json.dumps(child(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--claims", type=int, nargs="+", default=[1_000_000])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--patients", type=int, default=200_000)
+    ap.add_argument("--received", default=RECEIVED, help="MSP received date, after the generated DOS range")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per measurement; the fastest is kept")
+    ap.add_argument("--only", nargs="+", choices=MEASURES, help="a subset (the baselines always run)")
+    ap.add_argument("--teleproc", type=Path, default=ROOT,
+                    help="directory holding the teleproc package to measure (A/B against a patched copy)")
+    ap.add_argument("--tag", default="", help="suffix of the results file: adjudicate-<N><tag>.json")
+    a = ap.parse_args(argv)
+    measures = tuple(m for m in MEASURES if not a.only or m in a.only or m in ("read", "slice", "parse"))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for n in a.claims:
+        res = bench(n, a.seed, a.patients, a.repeat, measures, a.teleproc.resolve(), a.received)
+        print(table(res))
+        print()
+        dest = RESULTS / f"adjudicate-{n}{a.tag}.json"
+        dest.write_text(json.dumps(res, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
