@@ -41,16 +41,20 @@ def _seven(codes) -> tuple:
     return tuple(codes) + _BLANK7[n:]
 
 
-class _Payee:
-    __slots__ = ("payee", "control", "billed", "paid", "practitioners", "spool", "lines")
+_SPILL_AT = 20_000   # buffered claim lines (all payees) before they go to the spool file
 
-    def __init__(self, payee: str, spool):
+
+class _Payee:
+    __slots__ = ("payee", "control", "billed", "paid", "practitioners", "buf", "chunks", "lines")
+
+    def __init__(self, payee: str):
         self.payee = payee
         self.control = 1          # S21 is 000001
         self.billed = 0
         self.paid = 0
         self.practitioners: dict[str, list[int]] = {}
-        self.spool = spool
+        self.buf: list[str] = []              # lines not spilled yet
+        self.chunks: list[tuple[int, int]] = []   # (offset, length) of spilled lines in the spool
         self.lines = 0
 
 
@@ -68,6 +72,8 @@ class ReturnFileBuilder:
         self._dir = tempfile.mkdtemp(prefix="teleproc-remit-", dir=spool_dir)
         self._payees: dict[str, _Payee] = {}
         self._c12 = open(os.path.join(self._dir, "c12"), "w+", encoding="ascii", newline="")
+        self._spool = open(os.path.join(self._dir, "lines"), "w+b")
+        self._buffered = 0
         self.c12_count = 0
         self.counts = {"C12": 0, "S01": 0, "S02": 0, "S03": 0, "S04": 0}
         self._codec = {c: codec(c) for c in ("C12", "S01", "S02", "S03", "S04", "S21", "S22", "VRC", "VTC")}
@@ -115,8 +121,7 @@ class ReturnFileBuilder:
         payee = rec.payee
         p = self._payees.get(payee)
         if p is None:
-            spool = open(os.path.join(self._dir, f"p{len(self._payees)}"), "w+", encoding="ascii", newline="")
-            p = self._payees[payee] = _Payee(payee, spool)
+            p = self._payees[payee] = _Payee(payee)
         p.control += 1
         billed_cents = rec.billed_amount
         prac = rec.practitioner
@@ -144,8 +149,11 @@ class ReturnFileBuilder:
                 billed_units, clar, rec.fee_item, billed_cents,
                 decision.paid_units if code == "S02" else 0, clar, decision.paid_fee or rec.fee_item,
                 paid, rec.folio, *_seven(codes), rec.oin_insurer, _icbc(rec))
-        p.spool.write(line + "\n")
+        p.buf.append(line)
         p.lines += 1
+        self._buffered += 1
+        if self._buffered >= _SPILL_AT:
+            self._spill()
         p.billed += billed_cents
         p.paid += paid
         t = p.practitioners.get(prac)
@@ -154,6 +162,24 @@ class ReturnFileBuilder:
         t[0] += billed_cents
         t[1] += paid
         return code
+
+    def _spill(self) -> None:
+        """Move every payee's buffered lines to the one spool file (memory stays flat)."""
+        f = self._spool
+        for p in self._payees.values():
+            if p.buf:
+                data = ("\n".join(p.buf) + "\n").encode("ascii")
+                p.chunks.append((f.tell(), len(data)))
+                f.write(data)
+                p.buf.clear()
+        self._buffered = 0
+
+    def _lines_of(self, p: _Payee):
+        f = self._spool
+        for offset, length in p.chunks:
+            f.seek(offset)
+            yield from f.read(length).decode("ascii").splitlines()
+        yield from p.buf
 
     # --- the file ------------------------------------------------------------------------------
     def write(self, path) -> dict:
@@ -179,9 +205,9 @@ class ReturnFileBuilder:
                     self._defaults["S21"], line_type="Z", control_no=1, payee_name=self.names.get(p.payee, "")[:25],
                     amount_billed=p.billed, amount_paid=p.paid, balance_forward=0, cheque_amount=cheque,
                     new_balance=p.paid - cheque, **head)))
-                p.spool.seek(0)
-                for line in p.spool:
-                    put(line.rstrip("\n"))
+                self._spool.flush()
+                for line in self._lines_of(p):
+                    put(line)
                 control = p.control
                 for prac, (billed, paid) in p.practitioners.items():
                     control += 1
@@ -208,7 +234,7 @@ class ReturnFileBuilder:
                 "paid_cents": sum(p.paid for p in self._payees.values())}
 
     def close(self) -> None:
-        for f in [self._c12, *(p.spool for p in self._payees.values())]:
+        for f in (self._c12, self._spool):
             try:
                 f.close()
             except OSError:

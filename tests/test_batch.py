@@ -215,3 +215,19 @@ def test_oscar_lengths_and_lf_setting(tmp_path, monkeypatch):
     lines = (tmp_path / "return.txt").read_bytes().decode().split("\n")[:-1]
     lens = {l[:3]: len(l) for l in lines}
     assert lens["S01"] == 165 and lens["S03"] == 267 and lens["S21"] == 165 and lens["VTC"] == 166
+
+
+def test_spilled_claim_lines_come_back_in_order(tmp_path, monkeypatch):
+    """Claim lines spilled to the spool file in chunks (memory stays flat) give the same file."""
+    from teleproc import remit
+    sub = tmp_path / "sub.txt"
+    write_submission(sub, [(PAYEES[i % 3], PHNS[i % 5], 1000 + i, i == 4) for i in range(40)])
+    outs = []
+    for spill_at in (10_000, 3):
+        monkeypatch.setattr(remit, "_SPILL_AT", spill_at)
+        d = tmp_path / f"s{spill_at}"
+        d.mkdir()
+        monkeypatch.setattr(batch, "_adjudicator", lambda *a, **kw: ScriptedAdjudicator([PAID, REFUSED, HELD]))
+        assert batch.run_adjudicate(args_for(d, sub), out=open("/dev/null", "w")) == 0
+        outs.append((d / "return.txt").read_bytes())
+    assert outs[0] == outs[1]

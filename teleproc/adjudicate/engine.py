@@ -92,6 +92,7 @@ class Adjudicator:
         self._released: list = []            # hold line ids decided again
         self._reversals: list = []           # (debit line id, stored line id) not written yet
         self._ints: dict = {}
+        self._strs: dict = {}                # C02 slice -> one shared stripped value (history memory)
         self._outcomes: Counter = Counter()
         self._refusal_codes: Counter = Counter()
         self._billed_total = self._paid_total = self._unknown_paid = 0
@@ -186,7 +187,11 @@ class Adjudicator:
             return self._reject(claim, received, supersedes)
         (dc, seq, payee, prac, phn, dep, units_s, fee, billed_s, mode, dos_s, subm, dx1, loc, ts_s, te_s,
          folio) = self._slice(claim.record.line)
-        fee, prac = fee.rstrip(" "), prac.rstrip(" ")
+        S = self._strs     # one shared str per distinct value: the history keeps every row
+        x = S.get(fee)
+        fee = S[fee] = fee.rstrip(" ") if x is None else x
+        x = S.get(prac)
+        prac = S[prac] = prac.rstrip(" ") if x is None else x
         if subm == "E":
             return self._debit(claim, received, fee, prac)
         ints = self._ints
@@ -200,7 +205,9 @@ class Adjudicator:
         ts = None if ts_s == "0000" else _hhmm(ts_s)
         te = None if te_s == "0000" else _hhmm(te_s)
         spec = self._fees.get(fee)
-        case = Case(claim, spec, fee, prac, phn, payee.rstrip(" "), day, units, billed, received, ts, te,
+        x = S.get(payee)
+        payee = S[payee] = payee.rstrip(" ") if x is None else x
+        case = Case(claim, spec, fee, prac, phn, payee, day, units, billed, received, ts, te,
                     mode == "E")
         finding = rule = None
         if day is None:
@@ -235,10 +242,20 @@ class Adjudicator:
         lid = self._next_id
         self._next_id = lid + 1
         paid_fee = case.paid_fee
-        row = (lid, self.run_id, dc.rstrip(" "), seq, case.payee, prac, phn, dep, day, fee, units, billed,
+        x = S.get(dc)
+        dc = S[dc] = dc.rstrip(" ") if x is None else x
+        x = S.get(loc)
+        loc = S[loc] = loc.rstrip(" ") if x is None else x
+        x = S.get(dx1)
+        dx1 = S[dx1] = dx1.rstrip(" ") if x is None else x
+        x = S.get(phn)
+        if x is None:
+            S[phn] = x = phn
+        dep = S.get(dep) or S.setdefault(dep, dep)
+        row = (lid, self.run_id, dc, seq, case.payee, prac, x, dep, day, fee, units, billed,
                paid_fee, paid_units, paid_cents, "encounter" if case.encounter else "ffs", outcome, rcode,
-               codes_s, reasons_s, folio, received, ts, te, loc.rstrip(" "), 1 if claim.notes else 0, None,
-               supersedes, dx1.rstrip(" "))
+               codes_s, reasons_s, folio, received, ts, te, loc, 1 if claim.notes else 0, None,
+               supersedes, dx1)
         self._rows.append(row)
         self.hist.add(row)
         if fee in self._prescan_fees:
