@@ -40,16 +40,33 @@ S_CODES = S_CLAIM_CODES | {"S21", "S22", "S23", "S24", "S25"}
 SEQ_MAX = 9_999_999
 
 
-@attrs.define(slots=True)
 class Item:
-    line_no: int
-    code: str
-    record: object | None          # typed record; salvaged when the line is broken
-    text: str
-    ending: str
-    findings: list
-    ok: bool                       # the line is a valid record (no error finding)
-    notes: list = attrs.Factory(list)   # a C02's N01 items
+    """One line of the file, as the reader judged it. Made once per line on the hot path, so a
+    plain slots class; a clean line shares the empty tuples (no list is made for it)."""
+    __slots__ = ("line_no", "code", "record", "text", "ending", "findings", "ok", "notes")
+
+    def __init__(self, line_no, code, record, text, ending, findings=(), ok=True, notes=()):
+        self.line_no = line_no
+        self.code = code
+        self.record = record          # typed record; salvaged when the line is broken
+        self.text = text
+        self.ending = ending
+        self.findings = findings      # list of Finding (a tuple when there are none yet)
+        self.ok = ok                  # the line is a valid record (no error finding)
+        self.notes = notes            # a C02's N01 items
+
+    def add_finding(self, f) -> None:
+        if not isinstance(self.findings, list):
+            self.findings = list(self.findings)
+        self.findings.append(f)
+
+    def add_note(self, item) -> None:
+        if not isinstance(self.notes, list):
+            self.notes = list(self.notes)
+        self.notes.append(item)
+
+    def __repr__(self):
+        return f"Item(line {self.line_no} {self.code} ok={self.ok} findings={len(self.findings)})"
 
 
 def next_seq(seq: int) -> int:
@@ -103,130 +120,136 @@ class FileReader:
         HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
         pending_plain = False                # pending_c02 came by the fast path
         no = 0
-        for no, text, ending in read_lines(self.path):
-            code = text[:3]
-            # Fast path: a valid C02 in sequence that the plain-claim pattern accepts and whose
-            # dates and PHN check digit are right. The slow path below finds exactly the same
-            # nothing for it, only slower.
-            if (code == "C02" and expected_seq is not None and len(text) == c02_len and plain(text)
-                    and text[dc_sl] == dc_text and int(text[seq_sl]) == expected_seq and c02_dates(text)
-                    and text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]):
-                if pending_c02 is not None:
-                    # a plain claim asks for no note (not C/E/X, not N/B): without notes it is done
-                    yield pending_c02 if pending_plain and not pending_c02.notes else self._close_claim(pending_c02)
-                counts["C02"] += 1
-                self.last_seq = expected_seq
-                expected_seq = next_seq(expected_seq)
-                pending_c02 = Item(no, code, c02_new(text), text, ending, [], True)
-                pending_plain = True
-                continue
-            self.lines = no
-            c = codecs_.get(code)
-            if self.side is None:
-                self.side = "submission" if code in SUBMISSION_CODES else "return"
-                if self.side == "submission" and code != "VS1":
-                    first = Finding(no, 1, 3, code if c else "?", "record_code", "order",
-                                    "a VS1 record first in a submission", code, "", label)
-                    self._count(first)
-                    yield Item(0, "", None, "", "", [first], False)
-            if c is None:
-                f = unknown_record(text, no, label)
-                self._count(f)
-                if pending_c02 is not None:
-                    yield self._close_claim(pending_c02)
-                    pending_c02 = None
-                yield Item(no, code, None, text, ending, [f], False)
-                continue
-            counts[code] = counts.get(code, 0) + 1
-            if c.is_valid(text):
-                rec = c._from_line(text)
-                findings = []
-            else:
-                findings = c.check(text, no, label)
-                rec = self.salvage(c, text) if code in ("C02", "N01", "VS1") else None
-                if rec is None:
-                    try:
-                        rec = c.parse(text, no, label)
-                    except Exception:
-                        rec = None
-            if self.side == "submission":
-                if code == "N01":
-                    self._check_note(pending_c02, rec, no, findings)
-                elif pending_c02 is not None:
-                    yield self._close_claim(pending_c02)
-                    pending_c02 = None
-                if rec is not None and code in SUBMISSION_CODES:
-                    # the sequence number as written; a broken one (its field already has a
-                    # finding, a salvaged record holds 0) is skipped, not counted as out of order
-                    fs = c.layout.field("dc_seq")
-                    raw = text[fs.slice]
-                    seq = int(raw) if len(raw) == fs.length and raw.isdigit() and raw.isascii() else None
-                    if code == "VS1":
-                        if self.header is None:
-                            self.header = rec
-                            dc = rec.data_centre
-                            dc_text = text[dc_sl]
-                            expected_seq = None
-                        elif self.settings.later_vs1 == "warn":
-                            findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
-                                                    "one VS1 (a later VS1 is ignored)", "VS1", "", label, WARNING))
-                        else:
-                            findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
-                                                    "one VS1 per submission", "VS1", "", label))
-                    elif dc is not None and rec.data_centre != dc:
-                        f = c.layout.field("data_centre")
-                        findings.append(Finding(no, f.start, f.end, code, f.name, "data_centre",
-                                                f"the VS1's data centre {dc!r}", rec.data_centre, "", label))
-                    if seq is not None:
-                        if expected_seq is not None and seq != expected_seq:
-                            f = c.layout.field("dc_seq")
-                            findings.append(Finding(no, f.start, f.end, code, f.name, "sequence",
-                                                    f"data centre sequence {expected_seq:07d}",
-                                                    f"{seq:07d}", "VL", label))
-                        expected_seq = next_seq(seq)
-                        self.last_seq = seq
-                    elif expected_seq is not None:
-                        expected_seq = next_seq(expected_seq)
-                if code == "C02":
-                    if rec is not None:
-                        self._check_claim(rec, no, findings)
-                    item = Item(no, code, rec, text, ending, findings, not findings)
-                    self._count_all(findings)
-                    pending_c02 = item
-                    pending_plain = False
-                    continue
-                if code == "N01":
-                    item = Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
-                    self._count_all(findings)
+        fast_c02 = 0                         # claims taken by the fast path (into counts when done)
+        last_seq = None
+        try:
+            for no, text, ending in read_lines(self.path):
+                code = text[:3]
+                # Fast path: a valid C02 in sequence that the plain-claim pattern accepts and whose
+                # dates and PHN check digit are right. The slow path below finds exactly the same
+                # nothing for it, only slower.
+                if (code == "C02" and expected_seq is not None and len(text) == c02_len and plain(text)
+                        and text[dc_sl] == dc_text and int(text[seq_sl]) == expected_seq and c02_dates(text)
+                        and text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]):
                     if pending_c02 is not None:
-                        pending_c02.notes.append(item)
-                        continue
-                    yield item
+                        # a plain claim asks for no note (not C/E/X, not N/B): without notes it is done
+                        yield pending_c02 if pending_plain and not pending_c02.notes else self._close_claim(pending_c02)
+                    fast_c02 += 1
+                    last_seq = expected_seq
+                    expected_seq = expected_seq + 1 if expected_seq < SEQ_MAX else 1
+                    pending_c02 = Item(no, code, c02_new(text), text, ending)
+                    pending_plain = True
                     continue
-            else:  # return file: order and control counts
-                if code in S_CODES:
-                    if code == "S21":
-                        if remit_open:
-                            findings.append(self._order(no, code, "a VRC closing the previous remittance"))
-                        remit_open, remit_s = True, 0
-                    elif not remit_open:
-                        findings.append(self._order(no, code, "an S21 opening the remittance first"))
-                    remit_s += 1
-                    file_s += 1
-                elif code == "VRC" and rec is not None:
-                    if not remit_open:
-                        findings.append(self._order(no, code, "a remittance (S21 ...) before its VRC"))
-                    elif rec.record_count != remit_s:
-                        f = c.layout.field("record_count")
-                        findings.append(Finding(no, f.start, f.end, code, f.name, "count",
-                                                f"{remit_s} S-records in the remittance", str(rec.record_count), "", label))
-                    remit_open = False
-                elif code == "VTC" and rec is not None:
-                    findings.extend(self._check_vtc(rec, no, file_s))
-                if self.counts.get("VTC") and code != "VTC":
-                    findings.append(self._order(no, code, "nothing after the VTC trailer"))
-            self._count_all(findings)
-            yield Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
+                self.lines = no
+                c = codecs_.get(code)
+                if self.side is None:
+                    self.side = "submission" if code in SUBMISSION_CODES else "return"
+                    if self.side == "submission" and code != "VS1":
+                        first = Finding(no, 1, 3, code if c else "?", "record_code", "order",
+                                        "a VS1 record first in a submission", code, "", label)
+                        self._count(first)
+                        yield Item(0, "", None, "", "", [first], False)
+                if c is None:
+                    f = unknown_record(text, no, label)
+                    self._count(f)
+                    if pending_c02 is not None:
+                        yield self._close_claim(pending_c02)
+                        pending_c02 = None
+                    yield Item(no, code, None, text, ending, [f], False)
+                    continue
+                counts[code] = counts.get(code, 0) + 1
+                if c.is_valid(text):
+                    rec = c._from_line(text)
+                    findings = []
+                else:
+                    findings = c.check(text, no, label)
+                    rec = self.salvage(c, text) if code in ("C02", "N01", "VS1") else None
+                    if rec is None:
+                        try:
+                            rec = c.parse(text, no, label)
+                        except Exception:
+                            rec = None
+                if self.side == "submission":
+                    if code == "N01":
+                        self._check_note(pending_c02, rec, no, findings)
+                    elif pending_c02 is not None:
+                        yield self._close_claim(pending_c02)
+                        pending_c02 = None
+                    if rec is not None and code in SUBMISSION_CODES:
+                        # the sequence number as written; a broken one (its field already has a
+                        # finding, a salvaged record holds 0) is skipped, not counted as out of order
+                        fs = c.layout.field("dc_seq")
+                        raw = text[fs.slice]
+                        seq = int(raw) if len(raw) == fs.length and raw.isdigit() and raw.isascii() else None
+                        if code == "VS1":
+                            if self.header is None:
+                                self.header = rec
+                                dc = rec.data_centre
+                                dc_text = text[dc_sl]
+                                expected_seq = None
+                            elif self.settings.later_vs1 == "warn":
+                                findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
+                                                        "one VS1 (a later VS1 is ignored)", "VS1", "", label, WARNING))
+                            else:
+                                findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
+                                                        "one VS1 per submission", "VS1", "", label))
+                        elif dc is not None and rec.data_centre != dc:
+                            f = c.layout.field("data_centre")
+                            findings.append(Finding(no, f.start, f.end, code, f.name, "data_centre",
+                                                    f"the VS1's data centre {dc!r}", rec.data_centre, "", label))
+                        if seq is not None:
+                            if expected_seq is not None and seq != expected_seq:
+                                f = c.layout.field("dc_seq")
+                                findings.append(Finding(no, f.start, f.end, code, f.name, "sequence",
+                                                        f"data centre sequence {expected_seq:07d}",
+                                                        f"{seq:07d}", "VL", label))
+                            expected_seq = next_seq(seq)
+                            last_seq = seq
+                        elif expected_seq is not None:
+                            expected_seq = next_seq(expected_seq)
+                    if code == "C02":
+                        if rec is not None:
+                            self._check_claim(rec, no, findings)
+                        item = Item(no, code, rec, text, ending, findings, not findings)
+                        self._count_all(findings)
+                        pending_c02 = item
+                        pending_plain = False
+                        continue
+                    if code == "N01":
+                        item = Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
+                        self._count_all(findings)
+                        if pending_c02 is not None:
+                            pending_c02.add_note(item)
+                            continue
+                        yield item
+                        continue
+                else:  # return file: order and control counts
+                    if code in S_CODES:
+                        if code == "S21":
+                            if remit_open:
+                                findings.append(self._order(no, code, "a VRC closing the previous remittance"))
+                            remit_open, remit_s = True, 0
+                        elif not remit_open:
+                            findings.append(self._order(no, code, "an S21 opening the remittance first"))
+                        remit_s += 1
+                        file_s += 1
+                    elif code == "VRC" and rec is not None:
+                        if not remit_open:
+                            findings.append(self._order(no, code, "a remittance (S21 ...) before its VRC"))
+                        elif rec.record_count != remit_s:
+                            f = c.layout.field("record_count")
+                            findings.append(Finding(no, f.start, f.end, code, f.name, "count",
+                                                    f"{remit_s} S-records in the remittance", str(rec.record_count), "", label))
+                        remit_open = False
+                    elif code == "VTC" and rec is not None:
+                        findings.extend(self._check_vtc(rec, no, file_s))
+                    if self.counts.get("VTC") and code != "VTC":
+                        findings.append(self._order(no, code, "nothing after the VTC trailer"))
+                self._count_all(findings)
+                yield Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
+        finally:   # also when the consumer stops early
+            counts["C02"] += fast_c02
+            self.last_seq = last_seq
         self.lines = no
         if pending_c02 is not None:
             yield self._close_claim(pending_c02)
@@ -395,15 +418,15 @@ class FileReader:
             F = self._c02
             no = item.line_no
             if rec.submission_code in ("C", "E", "X") and not notes:
-                item.findings.append(self._finding(no, F["submission_code"], "note_missing",
+                item.add_finding(self._finding(no, F["submission_code"], "note_missing",
                                                    "an N01 note after a claim with submission code C, E or X",
                                                    rec.submission_code, "YA"))
             if rec.correspondence in ("N", "B") and not notes:
-                item.findings.append(self._finding(no, F["correspondence"], "note_missing",
+                item.add_finding(self._finding(no, F["correspondence"], "note_missing",
                                                    "an N01 note right after this claim (correspondence N or B)",
                                                    rec.correspondence, "Y7"))
             if rec.comment and notes:
-                item.findings.append(self._finding(no, F["comment"], "comment_and_note",
+                item.add_finding(self._finding(no, F["comment"], "comment_and_note",
                                                    "a claim comment or a note, not both", rec.comment, "W4"))
         self._count_all(item.findings[before:])
         item.ok = not any(x.severity == ERROR for x in item.findings) and all(n.ok for n in notes)
