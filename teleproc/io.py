@@ -17,23 +17,34 @@ from typing import Iterator
 from .errors import UsageError
 
 
-def read_lines(path: str | Path) -> Iterator[tuple[int, str, str]]:
-    """(line number, text without ending, ending) for each line of the file."""
+def open_text(path: str | Path):
+    """The file for line-by-line reading: Latin-1 (every byte reads), line endings kept."""
     try:
-        fh = open(path, "r", encoding="latin-1", newline="")
+        return open(path, "r", encoding="latin-1", newline="")
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror}") from None
-    with fh:
-        no = 0
+
+
+def split_ending(raw: str) -> tuple[str, str]:
+    """'...\r\n' -> ('...', '\r\n'); also LF, a lone CR, or no ending on the last line."""
+    if raw[-2:] == "\r\n":
+        return raw[:-2], "\r\n"
+    if raw[-1:] == "\n":
+        return raw[:-1], "\n"
+    if raw[-1:] == "\r":
+        return raw[:-1], "\r"
+    return raw, ""
+
+
+def read_lines(path: str | Path) -> Iterator[tuple[int, str, str]]:
+    """(line number, text without ending, ending) for each line of the file."""
+    with open_text(path) as fh:
         for no, raw in enumerate(fh, 1):
             if raw[-2:] == "\r\n":                  # the common case first: one test
                 yield no, raw[:-2], "\r\n"
-            elif raw[-1:] == "\n":
-                yield no, raw[:-1], "\n"
-            elif raw[-1:] == "\r":
-                yield no, raw[:-1], "\r"
             else:
-                yield no, raw, ""
+                text, ending = split_ending(raw)
+                yield no, text, ending
 
 
 class AtomicWriter:
