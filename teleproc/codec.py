@@ -170,6 +170,8 @@ class Codec:
                 and self._match(fixed) and self._dates_ok(fixed)):
             return self._from_line(fixed)
         findings += self.diagnose(fixed if fixed is not None else line, line_no, file)
+        if fixed is not None and not any(x.severity == ERROR for x in findings):
+            return self._from_line(fixed)   # warnings only (a filler that is not blank): the record keeps it
         raise RecordError(findings)
 
     def is_valid(self, line: str) -> bool:
@@ -181,8 +183,13 @@ class Codec:
             out = self._build(values)
         except (ValueError, TypeError, KeyError, AttributeError):
             out = None
-        if out is None or len(out) != self.length or not self._match(out) or not self._dates_ok(out):
+        if out is None or len(out) != self.length or not self._dates_ok(out):
             raise RecordError(self.diagnose_values(values))
+        if not self._match(out):
+            found = self.diagnose(out)
+            if not found or any(f.severity == ERROR for f in found):
+                raise RecordError(self.diagnose_values(values) if not found else found)
+            # warnings only: a filler that is not blank, kept as the record holds it
         return out
 
     def serialize(self, record) -> str:

@@ -24,7 +24,8 @@ def money_cents(text) -> int:
         return text * 100
     s = str(text).strip()
     neg = s.startswith("-")
-    s = s.lstrip("+-")
+    if s[:1] in "+-":
+        s = s[1:]
     whole, _, frac = s.partition(".")
     if not whole.isdigit() or not (frac == "" or (frac.isdigit() and len(frac) <= 2)):
         raise ValueError(f"money as a decimal string with at most 2 places expected, got {text!r}")

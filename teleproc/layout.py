@@ -134,11 +134,16 @@ def load_layouts(directory: str | None = None) -> dict[str, Layout]:
         if code != stem:
             raise LayoutError(f"{path}: code {code!r} does not match the file name")
         if "extends" in raw:
+            if raw["extends"] not in raws:
+                raise LayoutError(f"{path}: extends {raw['extends']!r}, which has no layout file")
             base_path, base = raws[raw["extends"]]
             merged = {**base, **{k: v for k, v in raw.items() if k != "extends"}}
             merged["fields"] = [dict(f, value=code) if f["kind"] == "literal" and f["name"] == "record_code" else f
                                 for f in base["fields"]]
             raw = merged
+        for key in ("fields", "length", "side"):
+            if key not in raw:
+                raise LayoutError(f"{path}: no {key!r}")
         fields = tuple(_field(f, f"{path.name} field {i + 1}") for i, f in enumerate(raw["fields"]))
         check_tiling(code, raw["length"], fields)
         out[code] = Layout(code=code, length=raw["length"], side=raw["side"], title=raw.get("title", ""),

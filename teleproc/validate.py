@@ -175,6 +175,8 @@ class FileReader:
                             rec = c.parse(text, no, label)
                         except Exception:
                             rec = None
+                if self.side == "submission" and code not in SUBMISSION_CODES:
+                    findings.append(self._order(no, code, "a submission record (VS1, C02, N01, B04)"))
                 if self.side == "submission":
                     if code == "N01":
                         self._check_note(pending_c02, rec, no, findings)
@@ -249,7 +251,9 @@ class FileReader:
                         remit_open = False
                     elif code == "VTC" and rec is not None:
                         findings.extend(self._check_vtc(rec, no, file_s))
-                    if self.counts.get("VTC") and code != "VTC":
+                    if code in SUBMISSION_CODES:
+                        findings.append(self._order(no, code, "a return record (this is a return file)"))
+                    elif self.counts.get("VTC", 0) > (code == "VTC"):
                         findings.append(self._order(no, code, "nothing after the VTC trailer"))
                 self._count_all(findings)
                 yield Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))

@@ -1,7 +1,9 @@
 """PAS panels from paid 98990 attachments, and panel vs MSOC (seed-rules.md 4.2, 4.3).
 
 - A panel attachment is a claim line with fee 98990, status PAID or ADJUSTED, not reversed by
-  a debit, not itself a debit line, with a DOS on or before the as-of date (R95).
+  a debit, not itself a debit line, with a DOS on or before the as-of date (R95). An attachment
+  paid with PANEL_NOT_READY (R97: the provider had no PAS registration or bulk upload yet) is
+  queued, not applied, so it is not on a panel.
 - Attachments are replayed in date order (then decision order). A repeat attachment of a
   patient already on the same panel changes nothing (R96, counted as a repeat). An attachment
   of a patient already on another provider's panel adds the patient to this panel too and is
@@ -27,7 +29,7 @@ from teleproc.tables import read_table
 _ATTACHMENTS_SQL = """
 SELECT practitioner, phn FROM claim_lines
 WHERE fee IN ({fees}) AND status IN ({paid}) AND reversed_by IS NULL AND kind <> 'debit'
-  AND dos IS NOT NULL AND dos <= ?
+  AND dos IS NOT NULL AND dos <= ? AND reasons NOT LIKE '%PANEL_NOT_READY%'
 ORDER BY dos, line_id
 """
 
