@@ -88,7 +88,7 @@ def cmd_validate(args) -> int:
         json.dump(findings, out, indent=1)
         out.write("\n")
     else:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(reader.counts.items()))
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(reader.counts.items()) if v)
         out.write(f"{path.name}: {reader.side or 'empty'} file, {reader.lines} lines ({counts}): "
                   f"{reader.errors_total} errors, {reader.findings_total - reader.errors_total} warnings\n")
     logger().info("validate", file=path.name, side=reader.side, lines=reader.lines,

@@ -89,6 +89,9 @@ class FileReader:
         self.errors_total = 0
         self._codecs = codecs()
         c02 = codec("C02").layout
+        self._c02_len = c02.length
+        self._sub_sl = c02.field("submission_code").slice
+        self._corr_sl = c02.field("correspondence").slice
         self._c02 = {n: c02.field(n) for n in ("phn", "oin_insurer", "units", "fee_item", "dx1",
                                                 "service_to_day", "service_date", "original_msp_file",
                                                 "correspondence", "comment", "submission_code",
@@ -423,7 +426,8 @@ class FileReader:
         rec = item.record
         notes = item.notes
         t = item.text
-        if (item.ok and not notes and len(t) > 146 and t[74] not in "CEX" and t[146] not in "NB"):
+        if (item.ok and not notes and len(t) == self._c02_len and t[self._sub_sl] not in ("C", "E", "X")
+                and t[self._corr_sl] not in ("N", "B")):
             return item          # nothing that needs the notes to judge
         before = len(item.findings)
         if rec is not None:
