@@ -81,8 +81,9 @@ def test_vector_validates_clean_as_a_file():
 
 @pytest.mark.parametrize("path", ALL_FIXTURE_FILES, ids=lambda p: p.name)
 def test_roundtrip_command_on_every_fixture(path, capsys):
-    # broken on purpose: the defect catalogue, and the demo submission's two malformed claims
-    if path.relative_to(FIXTURES).as_posix() in ("submissions/defects.txt", "demo/submission.txt"):
+    # broken on purpose: the defect catalogue (truncated, overlong, non-ASCII... lines that no
+    # typed record can hold); every other fixture round-trips
+    if path.relative_to(FIXTURES).as_posix() == "submissions/defects.txt":
         assert main(["roundtrip", str(path)]) == 1
         return
     assert main(["roundtrip", str(path)]) == 0
