@@ -204,3 +204,29 @@ def test_other_subcommands_error_paths(capsys, caplog, logs, canary_inputs, tmp_
         for a in echoed:
             check = check.replace(a, "")
         assert_clean(check, f"{command} stderr / log")
+
+
+def test_adjudicate_release_and_analytics_success_paths(capsys, caplog, logs, submission, tmp_path):
+    """The whole batch path on the canary submission: adjudicate (with a registry that names the
+    canary patient), release, msoc and panel without --patients. The return file carries PHNs
+    by design (S02/S03 lines); stderr and every log event must not."""
+    reg = tmp_path / "registry"
+    reg.mkdir()
+    (reg / "patients.csv").write_text(f"phn,sex,residence\n{CANARY_PHN},M,home\n")
+    (reg / "practitioners.csv").write_text("practitioner_number,name,specialty\n12345,DR TEST,00\n")
+    db, out = tmp_path / "s.db", tmp_path / "return.txt"
+    rc, _, err = run(capsys, caplog, logs, "adjudicate", submission, "--state", db, "--out", out,
+                     "--registry", reg, "--received", "20240201", "--report", tmp_path / "r.json")
+    assert rc == 0 and out.exists()
+    codes = [l[:3] for l in out.read_text().splitlines()]
+    assert codes.count("S01") == 1 and codes.count("C12") == 8   # the one clean claim paid; the rest refused
+    assert_clean(err, "adjudicate stderr / log")
+    assert_clean((tmp_path / "r.json").read_text(), "adjudicate report")
+    rc, _, err = run(capsys, caplog, logs, "release", "--state", db, "--out", tmp_path / "rel.txt")
+    assert rc == 0
+    assert_clean(err, "release stderr / log")
+    for argv in (["msoc", "--state", db, "--period-end", "20240131"],
+                 ["panel", "--state", db, "--as-of", "20240131"]):
+        rc, out_text, err = run(capsys, caplog, logs, *argv)
+        assert rc == 0, argv
+        assert_clean(err + out_text, f"{argv[0]} output / stderr / log")
