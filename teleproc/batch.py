@@ -33,6 +33,7 @@ from .errors import ERROR, UsageError
 from .log import logger
 from .remit import ReturnFileBuilder
 from .settings import Settings
+from .progress import Progress
 from .validate import FileReader, next_seq
 
 
@@ -205,10 +206,15 @@ def run_adjudicate(args, out=None) -> int:
             n = 0
             add = builder.add
             decide = adj.decide_group
+            prog = Progress("adjudicate")
+            every = prog.every if prog.on else 0
             for group in _groups(iter_claims(reader)):
                 for claim, decision in zip(group, decide(group)):
                     add(claim, decision, received)
+                if every and (n + len(group)) // every > n // every:
+                    prog.tick((n + len(group)) // every * every)
                 n += len(group)
+            prog.done()
             adj.flush()
             if bulk:
                 store.create_indexes(conn)

@@ -18,28 +18,8 @@ from pathlib import Path
 from . import __version__
 from .errors import ERROR, RecordError, TeleprocError, UsageError
 from .log import configure, logger
+from .progress import Progress
 from .settings import Settings
-
-
-class Progress:
-    """Records per second on stderr, only when stderr is a terminal."""
-
-    def __init__(self, label: str, every: int = 50_000):
-        self.on = sys.stderr.isatty()
-        self.label = label
-        self.every = every
-        self.t0 = time.perf_counter()
-
-    def tick(self, n: int) -> None:
-        if self.on and n % self.every == 0:
-            dt = time.perf_counter() - self.t0
-            sys.stderr.write(f"\r{self.label}: {n:,} records, {n / dt if dt else 0:,.0f}/s")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.on:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def settings_from(args) -> Settings:
