@@ -66,12 +66,18 @@ def _sha256(path: Path) -> str:
 
 
 def _groups(claims):
-    """Contiguous claims sharing practitioner + PHN + DOS."""
+    """Contiguous claims sharing practitioner + PHN + DOS (compared on the raw C02 text: the
+    practitioner and PHN fields are adjacent, so one slice and the date slice make the key)."""
+    from .codec import codec
+    lay = codec("C02").layout
+    prac, phn, dos = lay.field("practitioner"), lay.field("phn"), lay.field("service_date")
+    assert phn.start == prac.end + 1, "C02 layout: practitioner and PHN are expected adjacent"
+    who, when = slice(prac.start - 1, phn.end), dos.slice
     group = []
     key = None
     for c in claims:
-        r = c.record
-        k = (r.practitioner, r.phn, r.service_date)
+        raw = c.raw
+        k = (raw[who], raw[when])
         if k != key and group:
             yield group
             group = []
