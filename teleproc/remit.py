@@ -22,7 +22,11 @@ import os
 import tempfile
 from datetime import date, datetime
 
+from operator import itemgetter
+
 from .codec import codec
+from .fields import encode_signed
+from .errors import RecordError
 from .decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
 from .io import AtomicWriter
 from .settings import Settings
@@ -76,7 +80,7 @@ class ReturnFileBuilder:
         self._buffered = 0
         self.c12_count = 0
         self.counts = {"C12": 0, "S01": 0, "S02": 0, "S03": 0, "S04": 0}
-        self._codec = {c: codec(c) for c in ("C12", "S01", "S02", "S03", "S04", "S21", "S22", "VRC", "VTC")}
+        self._codec = {c: codec(c) for c in ("C02", "C12", "S01", "S02", "S03", "S04", "S21", "S22", "VRC", "VTC")}
         self._defaults = {c: dict(k.cls.DEFAULTS) for c, k in self._codec.items()}
         self._trim = self.settings.return_lengths == "oscar"
         self._templates()
@@ -104,6 +108,18 @@ class ReturnFileBuilder:
                      previous_paid_date=None, **no_adj)
         self._detail_t = {c: self._codec[c].template(dict(fixed, line_type=lt), detail, check="length")
                           for c, lt in (("S02", "P"), ("S03", "R"))}
+        # S01 straight from the C02's text: the fields the two records share have the same width
+        # and form, so they are copied, not decoded and encoded again (checked here, once).
+        s01, c02 = self._codec["S01"].layout, self._codec["C02"].layout
+        copied = [("dc_seq", "dc_seq"), ("payee", "payee"), ("practitioner", "practitioner"),
+                  ("folio", "folio"), ("insurer", "oin_insurer")]
+        for a, b in copied:
+            fa, fb = s01.field(a), c02.field(b)
+            assert (fa.length, fa.kind, fa.signed) == (fb.length, fb.kind, fb.signed), (a, b)
+        self._s01_copy = itemgetter(*(c02.field(b).slice for _, b in copied), c02.field("icbc_claim").slice)
+        self._s01_order = [a for a, _ in copied] + ["control_no", "paid_amount", "icbc_wcb_claim"]
+        self._s01_fmt: dict = {}      # received date -> %-format of the S01 line
+        self._s01_length = s01.length
 
     # --- one answer -----------------------------------------------------------------------------
     def add(self, claim, decision: Decision, received: date) -> str:
@@ -127,8 +143,7 @@ class ReturnFileBuilder:
         prac = rec.practitioner
         paid = decision.paid_cents if code in ("S01", "S02") else 0
         if code == "S01":
-            line = self._s01_t(rec.dc_seq, payee, p.control, prac, rec.folio, paid, received,
-                               _icbc(rec), rec.oin_insurer)
+            line = self._s01_line(claim.raw, p.control, paid, received)
         elif code == "S04":
             line = self._s04_t(rec.dc_seq, payee, p.control, prac, received, rec.folio,
                                *_seven(codes or ("BH",)), _icbc(rec), rec.oin_insurer)
@@ -162,6 +177,37 @@ class ReturnFileBuilder:
         t[0] += billed_cents
         t[1] += paid
         return code
+
+    def _s01_line(self, raw: str, control: int, paid: int, received: date) -> str:
+        fmt = self._s01_fmt.get(received)
+        if fmt is None:
+            fmt = self._s01_fmt[received] = self._s01_format(received)
+        dc_seq, payee, prac, folio, insurer, icbc = self._s01_copy(raw)
+        if icbc.strip("0") == "":
+            icbc = "        "
+        paid_text = "%07d" % paid if 0 <= paid <= 9_999_999 else encode_signed(paid, 7)
+        line = fmt % (dc_seq, payee, "%06d" % control, prac, folio, paid_text, icbc, insurer)
+        if len(line) != self._s01_length:   # a control number or amount too wide for its field
+            raise RecordError(self._codec["S01"].diagnose(line))
+        return line
+
+    def _s01_format(self, received: date) -> str:
+        """The S01 line for this payment date and received date, with a %s where each claim's own
+        text goes, in the order of ``_s01_copy`` + control number, paid amount, ICBC number."""
+        lay = self._codec["S01"].layout
+        base = self._s01_t(0, "", 0, "", 0, 0, received, "", "")
+        spans = sorted((lay.field(n).start - 1, lay.field(n).end, n) for n in self._s01_order)
+        out, pos, order = [], 0, []
+        for a, b, name in spans:
+            out.append(base[pos:a].replace("%", "%%"))
+            out.append("%s")
+            order.append(name)
+            pos = b
+        out.append(base[pos:].replace("%", "%%"))
+        # _s01_line passes its values in this order: it must be the line's order
+        assert order == ["dc_seq", "payee", "control_no", "practitioner", "folio", "paid_amount",
+                         "icbc_wcb_claim", "insurer"], order
+        return "".join(out)
 
     def _spill(self) -> None:
         """Move every payee's buffered lines to the one spool file (memory stays flat)."""
