@@ -103,25 +103,10 @@ def _registry(args):
         raise UsageError(f"--registry {reg}: {e}") from None
 
 
-def _adjudicator(conn, run_id, received, args):
+def _adjudicator(conn, run_id, received, args, registry):
     from .adjudicate.engine import Adjudicator
-    registry = _registry(args)
     return Adjudicator(conn, run_id=run_id, received=received, registry=registry,
                        unknown_fee=getattr(args, "unknown_fee", "pay"))
-
-
-def _names(args) -> dict:
-    """Payee / practitioner names for S21/S22 from the registry, when it has them."""
-    reg = getattr(args, "registry", None)
-    if not reg:
-        return {}
-    path = Path(reg) / "practitioners.csv"
-    if not path.is_file():
-        return {}
-    import csv
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
-        return {r["practitioner_number"]: r.get("name", "") for r in rows if r.get("name")}
 
 
 def _new_run(conn, kind, source, sha, dc, first, last, received, payment_date) -> int:
@@ -180,7 +165,7 @@ def run_adjudicate(args, out=None) -> int:
     with open(path, "rb") as fh:
         if fh.read(3) != b"VS1":
             raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
-    _registry(args)   # a bad --registry is a usage error before anything else happens
+    registry = _registry(args)   # a bad --registry is a usage error before anything else happens
     conn = store.connect(args.state)
     gc_was = gc.isenabled()
     gc.disable()   # millions of short-lived acyclic objects: reference counting frees them
@@ -188,7 +173,7 @@ def run_adjudicate(args, out=None) -> int:
         with store.transaction(conn):
             run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), None, None, None,
                               received, payment_date)
-            adj = _adjudicator(conn, run_id, received, args)
+            adj = _adjudicator(conn, run_id, received, args, registry)
             header, last_seq = _light_scan(path, settings, adj)
             if header is None:
                 raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
@@ -203,7 +188,7 @@ def run_adjudicate(args, out=None) -> int:
             if bulk:
                 store.drop_indexes(conn)
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
-                                        settings=settings, names=_names(args))
+                                        settings=settings, names=registry.names() if registry else {})
             released = 0
             for claim, decision, held_received in _released(adj):
                 builder.add(claim, decision, held_received)
@@ -251,16 +236,17 @@ def run_release(args, out=None) -> int:
                              return_lengths=getattr(args, "return_lengths", None))
     payment_date = args.payment_date or date.today()
     created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
+    registry = _registry(args)
     conn = store.connect(args.state)
     try:
         pending = conn.execute("SELECT COUNT(*) FROM holds WHERE state = 'pending'").fetchone()[0]
         with store.transaction(conn):
             run_id = _new_run(conn, "release", None, None, None, None, None, payment_date, payment_date)
-            adj = _adjudicator(conn, run_id, payment_date, args)
+            adj = _adjudicator(conn, run_id, payment_date, args, registry)
             answers = list(_released(adj))
             dc = answers[0][0].record.data_centre if answers else ""
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
-                                        settings=settings, names=_names(args))
+                                        settings=settings, names=registry.names() if registry else {})
             for claim, decision, received in answers:
                 builder.add(claim, decision, received)
             adj.flush()

@@ -182,7 +182,12 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="teleproc", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="teleproc",
+        description="BC MSP Teleplan-style claim files: validate, parse, build and round-trip fixed-width "
+                    "records; adjudicate submissions into return files with a persistent claim history; "
+                    "MSOC / CLFP and PAS panel analytics. Exit 0 success, 1 defects / rejected, 2 usage "
+                    "or I/O error.")
     p.add_argument("--version", action="version", version=f"teleproc {__version__}")
     p.add_argument("--log-level", default=os.environ.get("TELEPROC_LOG_LEVEL", "INFO"),
                    choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),

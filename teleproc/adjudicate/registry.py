@@ -58,6 +58,7 @@ def _text(v: str | None) -> str | None:
 @attrs.define(frozen=True, slots=True)
 class Practitioner:
     number: str
+    name: str | None = None          # printed on S21 / S22 (payee numbers may be listed too)
     specialty: str | None = None
     arrangement: str | None = None
     facility_contract: bool | None = None
@@ -113,6 +114,7 @@ def _practitioner(row: dict) -> Practitioner:
             raise ValueError(f"payment_arrangement {arrangement!r}: expected ffs, salary, service_contract or sessional")
     return Practitioner(
         number=row["practitioner_number"].strip(),
+        name=_text(row.get("name")),
         specialty=_text(row.get("specialty")),
         arrangement=arrangement,
         **{name: _flag(row.get(name)) for name in (
@@ -153,6 +155,10 @@ class Registry:
 
     def practitioner(self, number: str) -> Practitioner | None:
         return self._practitioners.get(number)
+
+    def names(self) -> dict[str, str]:
+        """Practitioner (and payee) number -> name, for the S21 / S22 records."""
+        return {n: p.name for n, p in self._practitioners.items() if p.name}
 
     def patient(self, phn: str) -> Patient | None:
         return self._patients.get(phn)
