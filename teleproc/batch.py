@@ -128,6 +128,12 @@ def _light_scan(path: Path, settings: Settings, adj) -> tuple:
     c02 = codec("C02")
     fee_sl, seq_sl = c02.layout.field("fee_item").slice, c02.layout.field("dc_seq").slice
     fees = getattr(adj, "prescan_fees", None)
+    needs_visit = getattr(adj, "companion_fees", frozenset())
+    visits = getattr(adj, "companion_requires", frozenset())
+    lay = c02.layout
+    who = slice(lay.field("practitioner").start - 1, lay.field("phn").end)
+    when = lay.field("service_date").slice
+    waiting: set = set()          # (practitioner+PHN, DOS) of claims that need a same-day visit
     checker = FileReader(path, settings)
     header = last_seq = None
     index = 0
@@ -140,12 +146,17 @@ def _light_scan(path: Path, settings: Settings, adj) -> tuple:
         if len(s) == 7 and s.isdigit():
             last_seq = int(s)
         if code == "C02":
-            if (fees is None or text[fee_sl].rstrip(" ") in fees) and c02.is_valid(text):
+            fee = text[fee_sl].rstrip(" ")
+            if fee in needs_visit:
+                waiting.add((text[who], text[when]))
+            companion = waiting and fee in visits and (text[who], text[when]) in waiting
+            if (fees is None or fee in fees or companion) and c02.is_valid(text):
                 rec = c02._from_line(text)
                 findings = []
                 checker._check_claim(rec, no, findings)
                 if not findings:
-                    adj.prescan(Claim(index, no, rec, text))
+                    claim = Claim(index, no, rec, text)
+                    adj.prescan_companion(claim) if companion else adj.prescan(claim)
             index += 1
     return header, last_seq
 

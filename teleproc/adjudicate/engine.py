@@ -81,6 +81,11 @@ class Adjudicator:
         visits = t.sets["visit_codes"]
         self._prescan_fees = frozenset(f for ps in t.prereqs.values() for p in ps for f in p.requires) - visits
         self.prescan_fees = self._prescan_fees   # the batch job's first pass parses only these claims
+        # Same-day visit companions (R61, R10 by analogy): visits are too many to index them all,
+        # so the first pass indexes a visit only when a claim needing it came earlier in the file.
+        self.companion_fees = frozenset(f for f, ps in t.prereqs.items() for p in ps if p.requires & visits)
+        self.companion_requires = frozenset(r for ps in t.prereqs.values() for p in ps
+                                            for r in p.requires & visits)
         self._decided_last = frozenset(f for f, ps in t.prereqs.items() if any(p.period == "day" for p in ps))
         self._slice, self._length = _slicer()
         lay = layout("C02")
@@ -107,6 +112,12 @@ class Adjudicator:
         line = claim.record.line
         if line[self._fee_at].rstrip(" ") in self._prescan_fees:
             self.hist.billed(line[self._phn_at], claim)
+
+    def prescan_companion(self, claim) -> None:
+        """First pass: a visit billed later in the file than a claim that needs it the same day
+        (14033, R61): while it is not decided, that claim is held (BH), not refused."""
+        if not claim.findings:
+            self.hist.billed(claim.record.line[self._phn_at], claim)
 
     def release(self) -> list:
         """Decide every pending hold again, in original order, before the run's new claims:
@@ -258,7 +269,7 @@ class Adjudicator:
                supersedes, dx1)
         self._rows.append(row)
         self.hist.add(row)
-        if fee in self._prescan_fees:
+        if fee in self._prescan_fees or fee in self.companion_requires:
             self.hist.decided(phn, claim)
         if outcome == HELD:
             self._holds.append((lid, claim.raw, "\n".join(claim.raw_notes), received,

@@ -137,9 +137,12 @@ class History:
         self._billed.setdefault(phn, []).append(claim)
 
     def decided(self, phn: str, claim) -> None:
+        """The claim on this line of the file has been decided: no longer pending. Matched by
+        line number, because the first pass and the deciding pass build separate Claim objects."""
         pending = self._billed.get(phn)
-        if pending and claim in pending:
-            pending.remove(claim)
+        if pending:
+            no = claim.line_no
+            pending[:] = [c for c in pending if c.line_no != no]
 
     def undecided(self, phn: str) -> list:
         """Claims of this file for ``phn`` that prescan indexed and no decision has reached yet."""

@@ -38,6 +38,9 @@ def scheduled(fee: str, dos: date, units: int = 1) -> int:
     return 3000 * units if cents is None else cents * units
 
 
+_LINE_NO = itertools.count(2)
+
+
 def make_claim(*, prac="P1", fee="00100", dos=date(2024, 3, 5), phn=PHN_A, units=1, dob=date(1960, 1, 1),
                dx1="250", ts=None, te=None, note=None, oin="", sex="", billed=None, index=0, **kw) -> Claim:
     fields = dict(data_centre="T1234", dc_seq=next(_seq), payee="PY001", practitioner=prac, phn=phn,
@@ -53,7 +56,8 @@ def make_claim(*, prac="P1", fee="00100", dos=date(2024, 3, 5), phn=PHN_A, units
     if note:
         notes = (N01(data_centre="T1234", dc_seq=rec.dc_seq + 1, payee="PY001", practitioner=prac,
                      note_type="A", note_text=note),)
-    return Claim(index, 1, rec, rec.line, notes, tuple(n.line for n in notes))
+    # every claim on its own line, as in a file (prescanned claims are matched by line number)
+    return Claim(index, next(_LINE_NO), rec, rec.line, notes, tuple(n.line for n in notes))
 
 
 def groups(claims):

@@ -171,7 +171,8 @@ def prerequisites(c, k):
 
 def _billed_in_file(p, c, k, prac) -> bool:
     for other in k.hist.undecided(c.phn):
-        if other is c.claim or other.fee not in p.requires or (prac is not None and other.practitioner != prac):
+        if (other.line_no == c.claim.line_no or other.fee not in p.requires
+                or (prac is not None and other.practitioner != prac)):
             continue
         if other.dos is not None and _in_period(p, c, ymd(other.dos)):
             return True
