@@ -29,7 +29,7 @@ import attrs
 
 from . import phn as phnmod
 from .codec import codec, codecs, join_patterns, mask, unknown_record
-from .errors import ERROR, WARNING, Finding
+from .errors import ERROR, WARNING, Finding, RecordError
 from .fields import to_date
 from .io import open_text, split_ending
 from .settings import Settings
@@ -176,7 +176,7 @@ class FileReader:
                     if rec is None:
                         try:
                             rec = c.parse(text, no, label)
-                        except Exception:
+                        except RecordError:
                             rec = None
                 if self.side == "submission" and code not in SUBMISSION_CODES:
                     findings.append(self._order(no, code, "a submission record (VS1, C02, N01, B04)"))
@@ -459,9 +459,9 @@ class FileReader:
                 v = f.k.decode(f, line[f.start - 1:f.end])
                 f.k.encode(f, v)
                 values[f.name] = v
-            except Exception:
+            except (ValueError, TypeError):      # Defect is a ValueError
                 values[f.name] = f.default_value
         try:
             return c.cls(**values)
-        except Exception:
+        except RecordError:
             return c.cls()
