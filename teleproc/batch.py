@@ -201,7 +201,7 @@ def run_adjudicate(args, out=None) -> int:
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
                                         settings=settings, names=registry.names() if registry else {})
             released = 0
-            for claim, decision, held_received in _released(adj):
+            for claim, decision, held_received in adj.release():
                 builder.add(claim, decision, held_received)
                 released += 1
             reader = FileReader(path, settings)
@@ -237,11 +237,6 @@ def run_adjudicate(args, out=None) -> int:
     return 0
 
 
-def _released(adj):
-    """Held claims decided again, with the date MSP first received them."""
-    yield from adj.release()
-
-
 def run_release(args, out=None) -> int:
     settings = Settings.load(line_ending=getattr(args, "line_ending", None),
                              return_lengths=getattr(args, "return_lengths", None))
@@ -254,7 +249,7 @@ def run_release(args, out=None) -> int:
         with store.transaction(conn):
             run_id = _new_run(conn, "release", None, None, None, None, None, payment_date, payment_date)
             adj = _adjudicator(conn, run_id, payment_date, args, registry)
-            answers = list(_released(adj))
+            answers = list(adj.release())
             dc = answers[0][0].record.data_centre if answers else ""
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
                                         settings=settings, names=registry.names() if registry else {})

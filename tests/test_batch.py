@@ -85,6 +85,14 @@ def args_for(tmp_path, sub, **kw):
     return argparse.Namespace(**ns)
 
 
+def run_into(d, sub, monkeypatch, script=(PAID, REFUSED, HELD)) -> bytes:
+    """Adjudicate ``sub`` with a scripted adjudicator into a fresh folder; the return file."""
+    d.mkdir()
+    monkeypatch.setattr(batch, "_adjudicator", lambda *a, **kw: ScriptedAdjudicator(list(script)))
+    assert batch.run_adjudicate(args_for(d, sub), out=open("/dev/null", "w")) == 0
+    return (d / "return.txt").read_bytes()
+
+
 claim_st = st.tuples(st.sampled_from(PAYEES), st.sampled_from(PHNS), st.integers(0, 99_999_99),
                      st.sampled_from([False, False, False, True]))   # True: a bad PHN -> C12
 script_st = st.lists(st.sampled_from([PAID, ADJUSTED, REFUSED, HELD]), min_size=1, max_size=6)
@@ -159,13 +167,7 @@ def test_one_answer_per_claim_in_order_with_balanced_totals(tmp_path_factory, cl
 def test_same_state_and_input_give_identical_output(tmp_path, monkeypatch):
     sub = tmp_path / "sub.txt"
     write_submission(sub, [(p, PHNS[i % 5], 1000 + i, i == 3) for i, p in enumerate(PAYEES * 3)])
-    outs = []
-    for k in range(2):
-        d = tmp_path / f"r{k}"
-        d.mkdir()
-        monkeypatch.setattr(batch, "_adjudicator", lambda *a, **kw: ScriptedAdjudicator([PAID, REFUSED, HELD]))
-        assert batch.run_adjudicate(args_for(d, sub), out=open("/dev/null", "w")) == 0
-        outs.append((d / "return.txt").read_bytes())
+    outs = [run_into(tmp_path / f"r{k}", sub, monkeypatch) for k in range(2)]
     assert outs[0] == outs[1]
     assert outs[0].endswith(b"\r\n")
 
@@ -225,11 +227,7 @@ def test_spilled_claim_lines_come_back_in_order(tmp_path, monkeypatch):
     outs = []
     for spill_at in (10_000, 3):
         monkeypatch.setattr(remit, "_SPILL_AT", spill_at)
-        d = tmp_path / f"s{spill_at}"
-        d.mkdir()
-        monkeypatch.setattr(batch, "_adjudicator", lambda *a, **kw: ScriptedAdjudicator([PAID, REFUSED, HELD]))
-        assert batch.run_adjudicate(args_for(d, sub), out=open("/dev/null", "w")) == 0
-        outs.append((d / "return.txt").read_bytes())
+        outs.append(run_into(tmp_path / f"s{spill_at}", sub, monkeypatch))
     assert outs[0] == outs[1]
 
 

@@ -30,7 +30,7 @@ from teleproc.log import logger
 from teleproc.store import from_ymd, ymd
 
 from . import history as H
-from .history import History, ensure_schema
+from .history import History
 from .policy import Policy
 from .registry import Registry
 from .rules import Case, Context, rules_for
@@ -62,7 +62,6 @@ class Adjudicator:
                  policy: Policy | None = None, unknown_fee: str = "pay", tables=None):
         if unknown_fee not in ("pay", "refuse"):
             raise ValueError(f"unknown_fee must be 'pay' or 'refuse', not {unknown_fee!r}")
-        ensure_schema(conn)
         self.conn = conn
         self.run_id = run_id
         self.received = ymd(received)
@@ -86,6 +85,7 @@ class Adjudicator:
         self.companion_fees = frozenset(f for f, ps in t.prereqs.items() for p in ps if p.requires & visits)
         self.companion_requires = frozenset(r for ps in t.prereqs.values() for p in ps
                                             for r in p.requires & visits)
+        self._track_decided = self._prescan_fees | self.companion_requires   # hot path: one lookup
         self._decided_last = frozenset(f for f, ps in t.prereqs.items() if any(p.period == "day" for p in ps))
         self._slice, self._length = _slicer()
         lay = layout("C02")
@@ -269,7 +269,7 @@ class Adjudicator:
                supersedes, dx1)
         self._rows.append(row)
         self.hist.add(row)
-        if fee in self._prescan_fees or fee in self.companion_requires:
+        if fee in self._track_decided:
             self.hist.decided(phn, claim)
         if outcome == HELD:
             self._holds.append((lid, claim.raw, "\n".join(claim.raw_notes), received,

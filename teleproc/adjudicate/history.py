@@ -40,14 +40,6 @@ ORDER BY cl.line_id
     where="{where}")
 
 
-def ensure_schema(conn) -> None:
-    """The column the adjudicator adds to teleproc.store's schema (idempotent): ``claim_lines.dx1``,
-    because R43/R44 read the diagnosis of earlier lines."""
-    cols = {r[1] for r in conn.execute("PRAGMA table_info(claim_lines)")}
-    if "dx1" not in cols:
-        conn.execute("ALTER TABLE claim_lines ADD COLUMN dx1 TEXT")
-
-
 def bounds(period: str, ymd: int) -> tuple[int, int]:
     """Inclusive YYYYMMDD bounds of a period around a DOS (seed-rules 0.2).
 
