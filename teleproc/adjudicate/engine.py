@@ -14,8 +14,13 @@ apply to its fee item (``rules.rules_for``), prices what is left (R12: min(bille
 units) in integer cents), and appends the ``claim_lines`` row, which is also the claim's history
 line for every later rule. Held claims (S04 BH) keep their raw records in ``holds``; a debit
 request (submission code E) reverses the claim it names and frees the limits that claim used.
-Rows are written with executemany at ``flush`` (automatically every ``FLUSH_EVERY`` rows when the
-caller's transaction is open).
+The line goes to the history as the ledger's fixed-width text (``store.head`` +
+``store.c02_columns``); the run's ledger rows, one per patient, are written at ``flush`` (once, at the run's end).
+
+``decide_plain`` is the S01 fast path: a claim whose fee meets only the checks every fee meets
+(R07 effective, R13 received before DOS, R30 pseudo-PHN, exact duplicate) and that would be paid
+as billed is decided from its text, with no Claim, Case or Decision object; anything else it
+cannot settle goes the rules' way. ``tests/adjudicate/test_plain.py`` holds the two paths equal.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from teleproc.claims import claim_from_lines
 from teleproc.decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
 from teleproc.layout import layout
 from teleproc.log import logger
+from teleproc import store
 from teleproc.store import from_ymd, ymd
 
 from . import history as H
@@ -37,15 +43,12 @@ from .rules import Case, Context, rules_for
 from .tables import load_tables
 
 
-FLUSH_EVERY = 50_000
 MAX_CODES = 7
 _RECORD_CODE = {REFUSED: "S03", HELD: "S04", ADJUSTED: "S02", REJECTED: "C12"}
 # C02 fields the engine reads per claim, in this order (text fields keep their padding here).
 _FIELDS = ("data_centre", "dc_seq", "payee", "practitioner", "phn", "dependent", "units", "fee_item",
            "billed_amount", "payment_mode", "service_date", "submission_code", "dx1", "service_location",
            "time_start", "time_finish", "folio")
-_INSERT_LINES = "INSERT INTO claim_lines ({}) VALUES ({})".format(
-    ", ".join(H.COLUMNS), ", ".join("?" * len(H.COLUMNS)))
 
 
 def _slicer():
@@ -75,7 +78,7 @@ class Adjudicator:
         prac_fees = (t.sets["conference_codes"] | t.sets["specialty_consult_codes"]
                      | frozenset(f for lims in t.limits.values() for lim in lims if lim.per_practitioner
                                  for f in lim.counted))
-        self.hist = History(conn, prac_fees)
+        self.hist = History(conn, prac_fees, run_id)
         self.ctx = Context(self.hist, self.registry, t, self.policy)
         visits = t.sets["visit_codes"]
         self._prescan_fees = frozenset(f for ps in t.prereqs.values() for p in ps for f in p.requires) - visits
@@ -90,12 +93,11 @@ class Adjudicator:
         self._slice, self._length = _slicer()
         lay = layout("C02")
         self._fee_at, self._phn_at = lay.field("fee_item").slice, lay.field("phn").slice
-        self._next_id = (conn.execute("SELECT MAX(line_id) FROM claim_lines").fetchone()[0] or 0) + 1
-        self._rows: list = []                # claim_lines rows not written yet
-        self._first_pending = self._next_id  # line id of self._rows[0]
+        self._next_id = store.next_line_id(conn)
+        self._extras: list = []              # line_extra rows (line id, reasons, supersedes) not written yet
         self._holds: list = []               # holds rows not written yet
         self._released: list = []            # hold line ids decided again
-        self._reversals: list = []           # (debit line id, stored line id) not written yet
+        self._reversals: list = []           # (reversed line id, debit line id) not written yet
         self._ints: dict = {}
         self._strs: dict = {}                # C02 slice -> one shared stripped value (history memory)
         self._outcomes: Counter = Counter()
@@ -150,19 +152,25 @@ class Adjudicator:
             for i in order:
                 out[i] = self._decide(claims[i], received, None)
             self.ctx.group = ()
-        if len(self._rows) >= FLUSH_EVERY and self.conn.in_transaction:
-            self.flush()
         return out
 
     def flush(self) -> None:
-        """Write pending claim_lines / holds rows and hold / reversal updates (executemany)."""
+        """Write what is pending: this run's new lines to the ledger (one row per patient; the
+        batch job flushes once, at the end), line_extra and holds rows, hold and reversal
+        updates (executemany)."""
         conn = self.conn
-        if self._rows:
-            conn.executemany(_INSERT_LINES, self._rows)
-            self._rows = []
-            self._first_pending = self._next_id
+        hist = self.hist
+        store.write_ledger(conn, self.run_id, hist.unwritten(), sorted(hist.prac_pairs))
+        hist.prac_pairs = set()
+        store.set_meta(conn, "next_line_id", str(self._next_id))
+        if self._extras:
+            conn.executemany("INSERT INTO line_extra (line_id, reasons, supersedes) VALUES (?, ?, ?)",
+                             self._extras)
+            self._extras = []
         if self._reversals:
-            conn.executemany("UPDATE claim_lines SET reversed_by = ? WHERE line_id = ?", self._reversals)
+            conn.executemany("INSERT INTO line_extra (line_id, reversed_by) VALUES (?, ?) "
+                             "ON CONFLICT (line_id) DO UPDATE SET reversed_by = excluded.reversed_by",
+                             self._reversals)
             self._reversals = []
         if self._released:
             conn.executemany("UPDATE holds SET state = 'released' WHERE line_id = ?",
@@ -263,12 +271,16 @@ class Adjudicator:
         if x is None:
             S[phn] = x = phn
         dep = S.get(dep) or S.setdefault(dep, dep)
+        kind = "encounter" if case.encounter else "ffs"
+        note = 1 if claim.notes else 0
         row = (lid, self.run_id, dc, seq, case.payee, prac, x, dep, day, fee, units, billed,
-               paid_fee, paid_units, paid_cents, "encounter" if case.encounter else "ffs", outcome, rcode,
-               codes_s, reasons_s, folio, received, ts, te, loc, 1 if claim.notes else 0, None,
+               paid_fee, paid_units, paid_cents, kind, outcome, rcode,
+               codes_s, reasons_s, folio, received, ts, te, loc, note, None,
                supersedes, dx1)
-        self._rows.append(row)
-        self.hist.add(row)
+        self.hist.add(store.head(lid, outcome, rcode, kind, paid_fee, paid_units, paid_cents, received,
+                                 note, codes_s) + store.c02_columns(claim.raw), row)
+        if reasons_s or supersedes is not None:
+            self._extras.append((lid, reasons_s, supersedes))
         if fee in self._track_decided:
             self.hist.decided(phn, claim)
         if outcome == HELD:
@@ -334,7 +346,7 @@ class Adjudicator:
                "encounter" if mode == "E" else "ffs", REJECTED, "C12", " ".join(codes), "",
                int(folio) if folio.isdigit() else None, received, None, None, loc.rstrip(" "),
                1 if claim.notes else 0, None, supersedes, dx1.rstrip(" "))
-        return self._append_other(row, Decision(REJECTED, codes, 0, 0, "", (), row[0]))
+        return self._append_other(row, Decision(REJECTED, codes, 0, 0, "", (), row[0]), raw)
 
     def _debit(self, claim, received: int, fee: str, prac: str) -> Decision:
         """A debit request (submission code E) names its original claim in the original MSP file
@@ -367,12 +379,18 @@ class Adjudicator:
                _RECORD_CODE[outcome], code, f"DEBIT:{finding}", rec.folio, received, None, None,
                rec.service_location, 1 if claim.notes else 0, None, None, rec.dx1)
         return self._append_other(row, Decision(outcome, (code,), units, cents,
-                                                "" if paid_fee == fee else paid_fee, (f"DEBIT:{finding}",), lid))
+                                                "" if paid_fee == fee else paid_fee, (f"DEBIT:{finding}",), lid),
+                                  claim.raw)
 
-    def _append_other(self, row: tuple, decision: Decision) -> Decision:
-        """Rows that are no history line (rejected claims, debit requests)."""
+    def _append_other(self, row: tuple, decision: Decision, raw: str) -> Decision:
+        """Rows that are no history line (rejected claims, debit requests): ledger only."""
         self._next_id = row[H.LID] + 1
-        self._rows.append(row)
+        raw = raw.ljust(self._length)
+        text = store.head(row[H.LID], row[H.STATUS], row[H.RCODE], row[H.KIND], row[H.PFEE] or "",
+                          row[H.PUNITS], row[H.PCENTS], row[H.RECV], row[H.NOTE], row[H.CODES])
+        self.hist.record(raw[self._phn_at], text + store.c02_columns(store.digits_only(raw)))
+        if row[H.REASONS] or row[H.SUP] is not None:
+            self._extras.append((row[H.LID], row[H.REASONS], row[H.SUP]))
         self._outcomes[decision.outcome] += 1
         self._billed_total += row[H.BCENTS] or 0
         self._paid_total += decision.paid_cents
@@ -399,9 +417,4 @@ class Adjudicator:
 
     def _reverse(self, original_id: int, debit_id: int) -> None:
         self.hist.reversed.add(original_id)
-        i = original_id - self._first_pending
-        if i >= 0:
-            row = self._rows[i]
-            self._rows[i] = row[:H.REV] + (debit_id,) + row[H.REV + 1:]
-        else:
-            self._reversals.append((debit_id, original_id))
+        self._reversals.append((original_id, debit_id))

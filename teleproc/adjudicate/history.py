@@ -1,16 +1,19 @@
 """What the rules may know about earlier claims: the store's decided lines plus this run's.
 
-A *line* is the ``claim_lines`` row tuple, in ``COLUMNS`` order, the same tuple the engine writes
-at flush: one object per decided claim serves both the write and the rules. Read it with the
-index constants (``line[FEE]``). Dates are ``YYYYMMDD`` ints; ``PFEE`` is the fee the line was
-paid under (an age-band recode changes it), ``FEE`` the fee billed.
+Rules read a *line* as the ``claim_lines`` row tuple, in ``COLUMNS`` order, with the index
+constants (``line[FEE]``). Dates are ``YYYYMMDD`` ints; ``PFEE`` is the fee the line was paid
+under (an age-band recode changes it), ``FEE`` the fee billed.
 
-Indexes are keyed the way the rules ask: lines per patient (every fee), and lines per
-practitioner for the practitioner-scoped fees only (caps per practitioner, time overlaps,
-specialty consultations). A patient's or practitioner's stored lines are loaded with one
-indexed query the first time a rule asks, and never when the store held no line at the start of
-the run. Debit reversals and holds decided again are kept as id sets, so a line tuple is never
-changed in place.
+This run's lines are kept as the ledger's fixed-width texts (``run_lines``, PHN -> texts: what
+the store writes at the end of the run); a patient's lines become tuples only when a rule asks
+about that patient (``patient``), so a run of office visits never decodes a line. Lines per
+practitioner are kept for the practitioner-scoped fees only (caps per practitioner, time
+overlaps, specialty consultations). A patient's or practitioner's stored lines are loaded with
+one indexed query the first time a rule asks, and never when the store held no line at the
+start of the run. Debit reversals and holds decided again are kept as id sets, so a line tuple
+is never changed in place. ``keys`` holds the duplicate key (practitioner, PHN, DOS, fee,
+units as written) of every line known: the S01 fast path's duplicate check (a key seen means
+"maybe a duplicate": the claim goes the rules' way).
 """
 from __future__ import annotations
 
@@ -29,9 +32,10 @@ PAID = frozenset(store.PAID_STATUSES)
 HELD = "HELD"
 
 # A stored HELD line whose hold is no longer pending was decided again: it is history, not pending.
+# This run's lines are in memory (``run_lines``), whether or not a flush has written them yet.
 _SELECT = """
 SELECT {cols} FROM claim_lines cl LEFT JOIN holds h ON h.line_id = cl.line_id
-WHERE {where} AND cl.reversed_by IS NULL AND cl.kind <> 'debit' AND cl.status <> 'REJECTED'
+WHERE {where} AND cl.run_id <> ? AND cl.reversed_by IS NULL AND cl.kind <> 'debit' AND cl.status <> 'REJECTED'
 ORDER BY cl.line_id
 """.format(
     cols=", ".join(
@@ -62,13 +66,50 @@ def bounds(period: str, ymd: int) -> tuple[int, int]:
     raise ValueError(f"unknown period {period!r}")
 
 
+def _decoder():
+    """line text -> COLUMNS tuple (``reasons``, ``reversed_by``, ``supersedes`` are not in the
+    text: '' and None; this run's reversals are in ``History.reversed``)."""
+    at = store.LINE_AT
+    s = {k: slice(a, a + w) for k, (a, w) in at.items()}
+    kinds = store.KIND_NAME
+    (lid, dc, seq, payee, prac, phn, dep, dos, fee, bu, bc, pfee, pu, pc, kind, st, rc, codes, folio,
+     recv, ts, te, loc, note, dx1) = (s[k] for k in (
+        "line_id", "c02.data_centre", "c02.dc_seq", "c02.payee", "c02.practitioner", "c02.phn",
+        "c02.dependent", "c02.service_date", "c02.fee_item", "c02.units", "c02.billed_amount",
+        "paid_fee", "paid_units", "paid_cents", "kind", "status", "record_code", "codes", "c02.folio",
+        "received", "c02.time_start", "c02.time_finish", "c02.service_location", "has_note", "c02.dx1"))
+
+    def decode(t: str, run_id: int) -> tuple:
+        return (int(t[lid]), run_id, t[dc].rstrip(" "), int(t[seq]), t[payee].rstrip(" "),
+                t[prac].rstrip(" "), t[phn], int(t[dep]), int(t[dos]) or None, t[fee].rstrip(" "),
+                int(t[bu]), int(t[bc]), t[pfee].rstrip(" "), int(t[pu]), int(t[pc]), kinds[t[kind]],
+                t[st].rstrip(" "), t[rc].rstrip(" "), t[codes].rstrip(" "), "", int(t[folio]), int(t[recv]),
+                int(t[ts]) or None, int(t[te]) or None, t[loc].rstrip(" "), int(t[note]), None, None,
+                t[dx1].rstrip(" "))
+    return decode, s["status"], s["kind"]
+
+
+decode_line, _STATUS_AT, _KIND_AT = _decoder()
+
+
+def dup_key(prac: str, phn: str, dos: int, fee: str, units: int) -> str:
+    """The duplicate key of a line, the way the C02 writes those fields (``C02_KEY`` slices)."""
+    return "%-5s%s%08d%-5s%03d" % (prac, phn, dos, fee, units)
+
+
 class History:
-    def __init__(self, conn, practitioner_fees: frozenset):
+    def __init__(self, conn, practitioner_fees: frozenset, run_id: int = 0):
         self._conn = conn
-        self._stored = conn.execute("SELECT 1 FROM claim_lines LIMIT 1").fetchone() is not None
+        self._stored = not store.is_empty(conn)
+        self._run_id = run_id
         self._prac_fees = practitioner_fees
-        self._prac_sql = _SELECT.format(where="cl.practitioner = ? AND cl.paid_fee IN (%s)"
-                                        % ",".join("?" * len(practitioner_fees)))
+        self._prac_sql = _SELECT.format(
+            where="cl.phn IN (SELECT phn FROM ledger_prac WHERE practitioner = ?) "
+                  "AND cl.practitioner = ? AND cl.paid_fee IN (%s)" % ",".join("?" * len(practitioner_fees)))
+        self.run_lines: dict[str, list] = {}   # this run's line texts per PHN (the ledger rows)
+        self.prac_pairs: set = set()          # (practitioner, PHN) of this run's practitioner-scoped lines
+        self.keys: set = set()                # duplicate keys of every line known (dup_key)
+        self._written: dict[str, int] = {}    # PHN -> how many of its run_lines the store has
         self._pat: dict[str, list] = {}
         self._prac: dict[str, list] = {}
         self.reversed: set[int] = set()     # line ids reversed by a debit in this run
@@ -79,26 +120,65 @@ class History:
     def patient(self, phn: str) -> list:
         lines = self._pat.get(phn)
         if lines is None:
-            lines = self._pat[phn] = (
-                self._conn.execute(_SELECT.format(where="cl.phn = ?"), (phn,)).fetchall()
-                if self._stored else [])
+            lines = self._pat[phn] = self._load(phn)
         return lines
+
+    def _load(self, phn: str) -> list:
+        """The patient's stored lines, then this run's (decoded), as the history view shows them:
+        no rejected line, no debit request."""
+        lines = (self._conn.execute(_SELECT.format(where="cl.phn = ?"), (phn, self._run_id)).fetchall()
+                 if self._stored else [])
+        if lines:
+            self.keys.update(dup_key(ln[PRAC], ln[PHN], ln[DOS] or 0, ln[FEE], ln[BUNITS] or 0) for ln in lines)
+        run = self.run_lines.get(phn)
+        if run:
+            st, kd, run_id = _STATUS_AT, _KIND_AT, self._run_id
+            lines.extend(decode_line(t, run_id) for t in run if t[st] != "REJECTED" and t[kd] != "D")
+        return lines
+
+    def known(self, phn: str) -> bool:
+        """Are the patient's stored lines in ``keys`` already (always, with an empty store)?"""
+        return not self._stored or phn in self._pat
 
     def practitioner(self, prac: str) -> list:
         lines = self._prac.get(prac)
         if lines is None:
             lines = self._prac[prac] = (
-                self._conn.execute(self._prac_sql, (prac, *sorted(self._prac_fees))).fetchall()
+                self._conn.execute(self._prac_sql, (prac, prac, *sorted(self._prac_fees), self._run_id)).fetchall()
                 if self._stored else [])
         return lines
 
-    def add(self, line: tuple) -> None:
-        lines = self._pat.get(line[PHN])
+    def add(self, text: str, line: tuple) -> None:
+        """A line this run decided: its text (the ledger's) and its tuple (the rules')."""
+        phn = line[PHN]
+        lines = self._pat.get(phn)
         if lines is None:
-            lines = self.patient(line[PHN])
+            lines = self.patient(phn)
         lines.append(line)
+        self.record(phn, text)
+        self.keys.add(dup_key(line[PRAC], phn, line[DOS] or 0, line[FEE], line[BUNITS] or 0))
         if line[PFEE] in self._prac_fees:
             self.practitioner(line[PRAC]).append(line)
+            self.prac_pairs.add((line[PRAC], phn))
+
+    def unwritten(self) -> dict:
+        """PHN -> this run's line texts not handed to the store yet (and now counted as handed)."""
+        done = self._written
+        if not done:
+            out = dict(self.run_lines)
+        else:
+            out = {phn: v[done.get(phn, 0):] for phn, v in self.run_lines.items() if len(v) > done.get(phn, 0)}
+        for phn, v in out.items():
+            done[phn] = done.get(phn, 0) + len(v)
+        return out
+
+    def record(self, phn: str, text: str) -> None:
+        """Keep a line's text for the ledger only (and for ``patient`` to decode later)."""
+        run = self.run_lines.get(phn)
+        if run is None:
+            self.run_lines[phn] = [text]
+        else:
+            run.append(text)
 
     # --- line states ------------------------------------------------------------------------------
     def is_paid(self, line) -> bool:

@@ -111,7 +111,7 @@ def open_store(path: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') "
                              "AND name = 'claim_lines'").fetchone()
     except sqlite3.DatabaseError as e:
         raise UsageError(f"{path}: not a teleproc state store ({e})") from None

@@ -81,7 +81,7 @@ def window_label(end: date) -> str:
 # caches took 15-45% more CPU at 10M lines).
 _SERVICE_DAYS_SQL = """
 SELECT phn, practitioner, COUNT(DISTINCT dos)
-FROM claim_lines NOT INDEXED
+FROM claim_lines
 WHERE status IN ({paid}) AND kind = 'ffs' AND reversed_by IS NULL
   AND dos > ? AND dos <= ? AND fee NOT IN ({excluded})
 GROUP BY phn, practitioner

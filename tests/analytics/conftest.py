@@ -1,4 +1,4 @@
-"""Fixtures for the analytics tests: stores filled by direct INSERTs, and a CLI runner."""
+"""Fixtures for the analytics tests: stores filled with store.add_lines (no adjudication), and a CLI runner."""
 from __future__ import annotations
 
 import argparse
@@ -35,13 +35,11 @@ class Lines:
             payee=None, reversed_by=None, paid_fee=None) -> int:
         line_id = next(self._ids)
         paid = status in store.PAID_STATUSES
-        self.conn.execute(
-            f"INSERT INTO claim_lines({','.join(_COLUMNS)}) VALUES "
-            f"({','.join('?' * len(_COLUMNS))})",
-            (line_id, 1, "T01", line_id, payee or practitioner, practitioner, phn,
-             iso_ymd(dos), fee, 1, 2500, paid_fee or fee, int(paid), 2500 if paid else 0,
-             kind, status, {"PAID": "S01", "ADJUSTED": "S02", "REFUSED": "S03",
-                            "HELD": "S04"}.get(status, "C12"), reversed_by))
+        store.add_lines(self.conn, 1, [dict(zip(_COLUMNS, (
+            line_id, 1, "T01", line_id, payee or practitioner, practitioner, phn,
+            iso_ymd(dos), fee, 1, 2500, paid_fee or fee, int(paid), 2500 if paid else 0,
+            kind, status, {"PAID": "S01", "ADJUSTED": "S02", "REFUSED": "S03",
+                           "HELD": "S04"}.get(status, "C12"), reversed_by)))])
         return line_id
 
     def reverse(self, line_id: int) -> None:
@@ -49,8 +47,7 @@ class Lines:
         row = self.conn.execute("SELECT practitioner, phn, dos, fee FROM claim_lines "
                                 "WHERE line_id = ?", (line_id,)).fetchone()
         debit = self.add(*row, kind="debit", status="PAID")
-        self.conn.execute("UPDATE claim_lines SET reversed_by = ? WHERE line_id = ?",
-                          (debit, line_id))
+        store.reverse(self.conn, line_id, debit)
 
 
 @pytest.fixture
