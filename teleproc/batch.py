@@ -27,7 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from . import store
-from .claims import iter_claims
+from .claims import claim_from_text, iter_claims
 from .decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED
 from .errors import ERROR, UsageError
 from .log import logger
@@ -67,7 +67,8 @@ def _sha256(path: Path) -> str:
 
 def _groups(claims):
     """Contiguous claims sharing practitioner + PHN + DOS (compared on the raw C02 text: the
-    practitioner and PHN fields are adjacent, so one slice and the date slice make the key)."""
+    practitioner and PHN fields are adjacent, so one slice and the date slice make the key).
+    A claim is a ``Claim`` or the reader's ``(line number, text)`` pair."""
     from .codec import codec
     lay = codec("C02").layout
     prac, phn, dos = lay.field("practitioner"), lay.field("phn"), lay.field("service_date")
@@ -76,7 +77,7 @@ def _groups(claims):
     group = []
     key = None
     for c in claims:
-        raw = c.raw
+        raw = c[1] if type(c) is tuple else c.raw
         k = (raw[who], raw[when])
         if k != key and group:
             yield group
@@ -204,18 +205,9 @@ def run_adjudicate(args, out=None) -> int:
             for claim, decision, held_received in adj.release():
                 builder.add(claim, decision, held_received)
                 released += 1
-            reader = FileReader(path, settings)
-            n = 0
-            add = builder.add
-            decide = adj.decide_group
+            reader = FileReader(path, settings, lane=getattr(adj, "lane", None))
             prog = Progress("adjudicate")
-            every = prog.every if prog.on else 0
-            for group in _groups(iter_claims(reader)):
-                for claim, decision in zip(group, decide(group)):
-                    add(claim, decision, received)
-                if every and (n + len(group)) // every > n // every:
-                    prog.tick((n + len(group)) // every * every)
-                n += len(group)
+            n = _decide_all(adj, builder, _groups(iter_claims(reader)), received, prog)
             prog.done()
             adj.flush()
             if bulk:
@@ -235,6 +227,33 @@ def run_adjudicate(args, out=None) -> int:
     log.info("adjudicated", claims=n, released=released, seconds=round(time.perf_counter() - t0, 3),
              **{k.lower(): v for k, v in builder.counts.items()})
     return 0
+
+
+def _decide_all(adj, builder, groups, received: date, prog) -> int:
+    """Decide every group in order and hand each answer to the return file. A claim the reader
+    handed on as text tries the S01 fast path first (``Adjudicator.decide_plain``); one it cannot
+    settle, and every group that holds another claim, goes the rules' way (``decide_group``)."""
+    n = 0
+    add, add_s01 = builder.add, builder.add_s01
+    decide, plain = adj.decide_group, getattr(adj, "decide_plain", None)
+    every = prog.every if prog.on else 0
+    for group in groups:
+        if all(type(c) is tuple for c in group):
+            for no, text in group:
+                paid = plain(text)
+                if paid is not None:
+                    add_s01(text, paid, received)
+                else:
+                    claim = claim_from_text(no, text)
+                    add(claim, decide([claim])[0], received)
+        else:
+            group = [claim_from_text(*c) if type(c) is tuple else c for c in group]
+            for claim, decision in zip(group, decide(group)):
+                add(claim, decision, received)
+        if every and (n + len(group)) // every > n // every:
+            prog.tick((n + len(group)) // every * every)
+        n += len(group)
+    return n
 
 
 def run_release(args, out=None) -> int:

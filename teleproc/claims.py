@@ -152,6 +152,12 @@ def claim_from_item(index: int, item) -> Claim:
                  tuple(n.text for n in notes), tuple(findings))
 
 
+def claim_from_text(line_no: int, text: str) -> Claim:
+    """A Claim from a C02 text the reader already judged valid with no note (its ``lane`` pairs)."""
+    from .codec import codec
+    return Claim(0, line_no, codec("C02")._from_line(text), text)
+
+
 def claim_from_lines(index: int, line_no: int, c02_line: str, n01_lines=()) -> Claim:
     """A Claim rebuilt from stored raw records (a hold being decided again)."""
     from .codec import codec
@@ -161,9 +167,13 @@ def claim_from_lines(index: int, line_no: int, c02_line: str, n01_lines=()) -> C
 
 
 def iter_claims(reader):
-    """Claims of a submission, in file order (one per C02, notes attached)."""
+    """Claims of a submission, in file order (one per C02, notes attached). A reader with a
+    ``lane`` also hands on ``(line number, text)`` pairs: passed through as they are."""
     index = 0
     for item in reader:
-        if item.code == "C02":
+        if type(item) is tuple:
+            yield item
+            index += 1
+        elif item.code == "C02":
             yield claim_from_item(index, item)
             index += 1

@@ -76,8 +76,13 @@ def next_seq(seq: int) -> int:
 class FileReader:
     """Iterate a Teleplan file (submission or return) as ``Item``s with their findings."""
 
-    def __init__(self, path: str | Path, settings: Settings | None = None, label: str | None = None):
+    def __init__(self, path: str | Path, settings: Settings | None = None, label: str | None = None,
+                 lane: frozenset | None = None):
+        """``lane``: fee items (as the C02 writes them, 5 characters) for which a claim that takes
+        the fast path below is handed on as ``(line number, text)`` instead of an ``Item``: the
+        adjudicator's S01 fast path reads nothing else (``Adjudicator.decide_plain``)."""
         self.path = Path(path)
+        self.lane = lane
         self.settings = settings or Settings.load()
         self.label = label if label is not None else self.path.name
         self.side: str | None = None
@@ -120,6 +125,8 @@ class FileReader:
         seq_sl = c02.layout.field("dc_seq").slice
         dc_sl = c02.layout.field("data_centre").slice
         plain, phn_hi, phn_lo, phn_ck, phn_expect = self._plain_claim()
+        lane = self.lane
+        fee_sl = c02.layout.field("fee_item").slice
         HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
         pending_plain = False                # pending_c02 came by the fast path
         no = 0
@@ -142,13 +149,21 @@ class FileReader:
                         and text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]):
                     if pending_c02 is not None:
                         # a plain claim asks for no note (not C/E/X, not N/B): without notes it is done
-                        yield pending_c02 if pending_plain and not pending_c02.notes else self._close_claim(pending_c02)
+                        if pending_plain and (type(pending_c02) is tuple or not pending_c02.notes):
+                            yield pending_c02
+                        else:
+                            yield self._close_claim(pending_c02)
                     fast_c02 += 1
                     last_seq = expected_seq
                     expected_seq = expected_seq + 1 if expected_seq < SEQ_MAX else 1
-                    pending_c02 = Item(no, code, c02_new(text), text, ending)
+                    if lane is not None and text[fee_sl] in lane:
+                        pending_c02 = (no, text)
+                    else:
+                        pending_c02 = Item(no, code, c02_new(text), text, ending)
                     pending_plain = True
                     continue
+                if type(pending_c02) is tuple:   # a note may follow: the slow path wants an Item
+                    pending_c02 = Item(pending_c02[0], "C02", c02_new(pending_c02[1]), pending_c02[1], ending)
                 self.lines = no
                 c = codecs_.get(code)
                 if self.side is None:
@@ -266,7 +281,9 @@ class FileReader:
             counts["C02"] += fast_c02
             self.last_seq = last_seq
         self.lines = no
-        if pending_c02 is not None:
+        if type(pending_c02) is tuple:
+            yield pending_c02
+        elif pending_c02 is not None:
             yield self._close_claim(pending_c02)
         if self.side == "return" and not self.counts.get("VTC") and self.lines:
             f = Finding(self.lines, 1, 3, "VTC", "record_code", "order", "a VTC trailer last", "", "", label)

@@ -91,6 +91,7 @@ class Adjudicator:
         self._track_decided = self._prescan_fees | self.companion_requires   # hot path: one lookup
         self._decided_last = frozenset(f for f, ps in t.prereqs.items() if any(p.period == "day" for p in ps))
         self._slice, self._length = _slicer()
+        self._plain_setup(prac_fees)
         lay = layout("C02")
         self._fee_at, self._phn_at = lay.field("fee_item").slice, lay.field("phn").slice
         self._next_id = store.next_line_id(conn)
@@ -103,6 +104,7 @@ class Adjudicator:
         self._outcomes: Counter = Counter()
         self._refusal_codes: Counter = Counter()
         self._billed_total = self._paid_total = self._unknown_paid = 0
+        self._plain = self._plain_billed = 0   # claims and cents decide_plain paid (counted at stats)
         self._log = logger(run_id=run_id)
 
     # --- the interface -----------------------------------------------------------------------------
@@ -189,16 +191,98 @@ class Adjudicator:
         holds["pending"] -= len(self._released)
         for h in self._holds:
             holds[h[4]] += 1
+        outcomes = {o: self._outcomes.get(o, 0) for o in (PAID, ADJUSTED, REFUSED, HELD, REJECTED)}
+        outcomes[PAID] += self._plain
         return {
-            "claims": sum(self._outcomes.values()),
-            "outcomes": {o: self._outcomes.get(o, 0) for o in (PAID, ADJUSTED, REFUSED, HELD, REJECTED)},
-            "billed_cents": self._billed_total,
-            "paid_cents": self._paid_total,
+            "claims": sum(outcomes.values()),
+            "outcomes": outcomes,
+            "fast_path_claims": self._plain,
+            "billed_cents": self._billed_total + self._plain_billed,
+            "paid_cents": self._paid_total + self._plain_billed,
             "holds_pending": holds["pending"],
             "holds_review": holds["review"],
             "top_refusal_codes": self._refusal_codes.most_common(5),
             "unknown_fees_paid": self._unknown_paid,
         }
+
+    # --- the S01 fast path -------------------------------------------------------------------------
+    def _plain_setup(self, prac_fees) -> None:
+        """The fee items ``decide_plain`` may settle: those whose rules are only the checks it
+        makes itself, with a schedule, counted by no practitioner scope."""
+        from .rules import conferencing, general
+        lane_rules = {general.fee_effective, general.pseudo_phn, general.received_before_dos,
+                      general.duplicate, conferencing.not_concurrent}
+        lay = layout("C02")
+        width = lay.field("fee_item").length
+        self.lane_fees = frozenset(
+            fee for fee, rules in self._rules.items()
+            if set(rules) <= lane_rules and self._fees.get(fee) is not None and fee not in prac_fees)
+        self._lane = {fee.ljust(width): self._fees[fee] for fee in self.lane_fees}
+        self.lane = frozenset(self._lane)        # as the C02 writes them: FileReader(lane=...)
+        f = lay.field
+        self._at = tuple(f(n).slice for n in ("fee_item", "payment_mode", "service_date", "phn", "units",
+                                              "billed_amount", "time_start", "time_finish"))
+        self._no_time = frozenset(("0000", " " * f("time_start").length))
+        who = slice(f("practitioner").start - 1, f("phn").end)
+        assert f("phn").start == f("practitioner").end + 1, "C02: practitioner and PHN adjacent"
+        self._who = who
+        self._cents: dict = {}                 # fee + DOS text -> scheduled cents, None when not effective
+        pol = self.policy
+        self._plain_ok = pol.submission_period_days == 0
+        self._refuse_future = pol.refuse_future_dos
+        self._pseudo = self.tables.sets["maternity_phn"]
+        a, b, c, d, e = store.LINE_C02
+        self._plain_text = (f"%010dPAID    S01F%s  %s   %s%08d0{'':20}%s%s%s%s%s", a, b, c, d, e)
+        assert len(store.head(1, PAID, "S01", "ffs", "00100", 1, 1, 20240101, 0, "")) == store.LINE_AT["codes"][0] + 20
+
+    def decide_plain(self, text: str) -> int | None:
+        """The S01 fast path for a claim the reader handed on as text (its fee in ``lane``):
+        paid as billed when R07 (effective on the DOS, billable when received), R13 (not received
+        before the DOS), R30 (not the maternity pseudo-PHN), R56 (no start and finish time: nothing
+        to overlap) and the exact-duplicate check pass and the billed amount is within the
+        schedule. Returns the cents paid, or None: the claim must go the rules' way
+        (``decide_group``), which then explains it."""
+        fee_at, mode_at, dos_at, phn_at, units_at, billed_at, ts_at, te_at = self._at
+        if (not self._plain_ok or text[mode_at] == "E"
+                or (text[ts_at] not in self._no_time and text[te_at] not in self._no_time)):
+            return None
+        fee = text[fee_at]
+        dos = text[dos_at]
+        key = fee + dos
+        cents = self._cents.get(key, -1)
+        if cents == -1:
+            spec = self._lane[fee]
+            day = int(dos)
+            cents = spec.cents_on(day) if spec.status == "active" and self.received >= spec.billable_from else None
+            if cents is not None and day > self.received and (self._refuse_future or fee == "14010"):
+                cents = None
+            self._cents[key] = cents
+        if cents is None:
+            return None
+        phn = text[phn_at]
+        units = text[units_at]
+        billed = int(text[billed_at])
+        if billed > cents * int(units) or phn in self._pseudo:
+            return None
+        hist = self.hist
+        if not hist.known(phn):
+            hist.patient(phn)                 # the stored lines' duplicate keys
+        dup = text[self._who] + dos + fee + units
+        keys = hist.keys
+        if dup in keys or (phn in hist._billed and fee in self._track_decided):
+            return None
+        keys.add(dup)
+        lid = self._next_id
+        self._next_id = lid + 1
+        fmt, a, b, c, d, e = self._plain_text
+        line = fmt % (lid, fee, units, text[billed_at], self.received, text[a], text[b], text[c], text[d], text[e])
+        hist.record(phn, line)
+        pat = hist._pat.get(phn)
+        if pat is not None:
+            pat.append(H.decode_line(line, self.run_id))
+        self._plain += 1
+        self._plain_billed += billed
+        return billed
 
     # --- one claim --------------------------------------------------------------------------------
     def _decide(self, claim, received: int, supersedes: int | None) -> Decision:
