@@ -240,7 +240,7 @@ def _decide_all(adj, builder, groups, received: date, prog) -> int:
     for group in groups:
         if all(type(c) is tuple for c in group):
             for no, text in group:
-                paid = plain(text)
+                paid = plain(no, text)
                 if paid is not None:
                     add_s01(text, paid, received)
                 else:

@@ -235,8 +235,9 @@ class Adjudicator:
         self._plain_text = (f"%010dPAID    S01F%s  %s   %s%08d0{'':20}%s%s%s%s%s", a, b, c, d, e)
         assert len(store.head(1, PAID, "S01", "ffs", "00100", 1, 1, 20240101, 0, "")) == store.LINE_AT["codes"][0] + 20
 
-    def decide_plain(self, text: str) -> int | None:
-        """The S01 fast path for a claim the reader handed on as text (its fee in ``lane``):
+    def decide_plain(self, no: int, text: str) -> int | None:
+        """The S01 fast path for a claim the reader handed on as text (``no`` its line number; its
+        fee in ``lane``):
         paid as billed when R07 (effective on the DOS, billable when received), R13 (not received
         before the DOS), R30 (not the maternity pseudo-PHN), R56 (no start and finish time: nothing
         to overlap) and the exact-duplicate check pass and the billed amount is within the
@@ -269,9 +270,11 @@ class Adjudicator:
             hist.patient(phn)                 # the stored lines' duplicate keys
         dup = text[self._who] + dos + fee + units
         keys = hist.keys
-        if dup in keys or (phn in hist._billed and fee in self._track_decided):
+        if dup in keys:
             return None
         keys.add(dup)
+        if fee in self._track_decided and phn in hist._billed:
+            hist.decided_line(phn, no)          # a same-day visit a held 14033 waits for (R61)
         lid = self._next_id
         self._next_id = lid + 1
         fmt, a, b, c, d, e = self._plain_text

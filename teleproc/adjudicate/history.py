@@ -211,9 +211,11 @@ class History:
     def decided(self, phn: str, claim) -> None:
         """The claim on this line of the file has been decided: no longer pending. Matched by
         line number, because the first pass and the deciding pass build separate Claim objects."""
+        self.decided_line(phn, claim.line_no)
+
+    def decided_line(self, phn: str, no: int) -> None:
         pending = self._billed.get(phn)
         if pending:
-            no = claim.line_no
             pending[:] = [c for c in pending if c.line_no != no]
 
     def undecided(self, phn: str) -> list:
