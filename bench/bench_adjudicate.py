@@ -16,12 +16,10 @@ Measurements (rates are claims/s: the C02 count of the file over the child's tim
 * ``parse``    ``FileReader`` + ``teleproc.claims.iter_claims``: the parse the adjudicator does;
 * ``e2e``      ``teleproc.cli.main(["adjudicate", ...])`` in-process: state writes (one
                transaction, commit included), the return file (fsync + rename), the summary;
-* ``phases``   the same work as ``batch.run_adjudicate``, step by step, with wall-clock timers
-               around each step (``_light_scan``, FileReader + iter_claims, ``_groups``,
-               ``Adjudicator.decide_group``, ``flush``, ``store.create_indexes``,
-               ``ReturnFileBuilder.add``, ``write``, commit ...) in us/claim. The streaming
-               steps are timed per item (a generator's ``next``), so a step's time excludes the
-               steps it pulls from; the timers add ~0.1-0.2 us/claim in total.
+* ``phases``   ``e2e`` again with CPU timers wrapped around the batch job's steps and the
+               per-claim calls of its deciding loop (fast path, rules' way, return lines), in
+               us/claim; what the loop spends outside them is the reader, grouping and the
+               loop. Each timed call costs ~0.2 us more, so this run is slower than ``e2e``.
 
 Columns: claims/s over CPU time (``time.process_time``, only the timed part: imports
 excluded; CPU not wall because the machine is shared), the wall-clock rate too, ratio to A / B
@@ -137,145 +135,66 @@ def _db_bytes(d: str) -> int:
 
 
 def _phases(path: str, tmp: str, received: str):
-    """batch.run_adjudicate, step by step, wall-clock timed (same calls, same order)."""
-    import gc
-    from datetime import datetime
-    from types import SimpleNamespace
-    from teleproc import batch, store
-    from teleproc.claims import iter_claims
+    """``teleproc adjudicate`` in-process with CPU timers wrapped around its steps: the batch
+    job's functions (pass 1, the deciding loop, flush, indexes, the return file) and, inside the
+    loop, the calls it makes per claim (the fast path, the rules' way, the two return-file
+    adders, turning a text into a Claim). What the loop spends outside those calls is the
+    reader (validation), grouping and the loop itself. Each timed call costs ~0.2 us more."""
+    from teleproc import batch, claims, cli, store
+    from teleproc.adjudicate import engine
     from teleproc.remit import ReturnFileBuilder
-    from teleproc.settings import Settings
-    from teleproc.validate import FileReader
 
-    clock = time.perf_counter
+    clock = time.process_time
     acc: dict[str, float] = {}
-    order: list[str] = []
 
-    def add(key, dt):
-        if key not in acc:
-            acc[key] = 0.0
-            order.append(key)
-        acc[key] += dt
+    def wrap(owner, name, key):
+        real = getattr(owner, name)
 
-    def timed_iter(it, key):
-        it = iter(it)
-        nxt = next
-        total = 0.0
-        try:
-            while True:
-                t = clock()
-                x = nxt(it)
-                total += clock() - t
-                yield x
-        except StopIteration:
-            total += clock() - t
-        finally:
-            add(key, total)
+        def timed(*a, **k):
+            t = clock()
+            try:
+                return real(*a, **k)
+            finally:
+                acc[key] = acc.get(key, 0.0) + clock() - t
+        setattr(owner, name, timed)
+        return real
 
-    class step:
-        def __init__(self, key):
-            self.key = key
-
-        def __enter__(self):
-            self.t = clock()
-
-        def __exit__(self, *exc):
-            add(self.key, clock() - self.t)
-
-    p = Path(path)
-    rec_date = batch._ymd_arg(received)
-    args = SimpleNamespace(registry=None, unknown_fee="pay", submission=path, allow_sequence_gap=False)
-    t_all = clock()
-    with step("settings + connect"):
-        settings = Settings.load()
-        conn = store.connect(os.path.join(tmp, "state.db"))
-    gc.disable()
-    with step("BEGIN + sha256 + runs row"):
-        conn.execute("BEGIN IMMEDIATE")
-        run_id = batch._new_run(conn, "adjudicate", p.name, batch._sha256(p), None, None, None, rec_date, rec_date)
-    with step("Adjudicator() (tables)"):
-        adj = batch._adjudicator(conn, run_id, rec_date, args)
-    with step("_light_scan (pass 1)"):
-        header, last_seq = batch._light_scan(p, settings, adj)
-    with step("meta / drop_indexes / builder"):
-        dc = header.data_centre
-        store.get_meta(conn, f"last_seq:{dc}")
-        bulk = store.is_empty(conn)
-        if bulk:
-            store.drop_indexes(conn)
-        builder = ReturnFileBuilder(data_centre=dc, payment_date=rec_date,
-                                    created=datetime.combine(rec_date, datetime.min.time()),
-                                    settings=settings, names={})
-    with step("release holds"):
-        for claim, decision, held in batch._released(adj):
-            builder.add(claim, decision, held)
-    # the flushes decide_group triggers every FLUSH_EVERY rows count as flush, not decide
-    real_flush = adj.flush
-    in_decide = [0.0]
-
-    def flush():
-        t = clock()
-        real_flush()
-        d = clock() - t
-        add("flush (executemany)", d)
-        in_decide[0] += d
-    adj.flush = flush
-    reader = FileReader(p, settings)
-    parsed = timed_iter(iter_claims(reader), "parse (FileReader+iter_claims)")
-    grouped = timed_iter(batch._groups(parsed), "_groups (incl. parse)")
-    decide, put = adj.decide_group, builder.add
-    t_decide = t_add = 0.0
-    n = 0
-    t_loop = clock()
-    for group in grouped:
-        t = clock()
-        decisions = decide(group)
-        t2 = clock()
-        for claim, decision in zip(group, decisions):
-            put(claim, decision, rec_date)
-        t3 = clock()
-        t_decide += t2 - t
-        t_add += t3 - t2
-        n += len(group)
-    t_loop = clock() - t_loop
-    acc["_groups (incl. parse)"] -= acc["parse (FileReader+iter_claims)"]
-    add("decide_group (rules, rows, history)", t_decide - in_decide[0])
-    add("ReturnFileBuilder.add", t_add)
-    loop_parts = (acc["parse (FileReader+iter_claims)"] + acc["_groups (incl. parse)"] + t_decide + t_add)
-    add("loop + timer overhead", t_loop - loop_parts)
-    in_decide[0] = 0.0
-    adj.flush()
-    with step("create_indexes"):
-        if bulk:
-            store.create_indexes(conn)
-    with step("meta + runs update"):
-        if last_seq is not None:
-            store.set_meta(conn, f"last_seq:{dc}", str(last_seq))
-        conn.execute("UPDATE runs SET claims = ?, data_centre = ?, first_seq = ?, last_seq = ? WHERE run_id = ?",
-                     (n, dc, header.dc_seq, last_seq, run_id))
-    with step("ReturnFileBuilder.write"):
-        written = builder.write(os.path.join(tmp, "return.txt"))
-    with step("COMMIT"):
-        conn.execute("COMMIT")
-    with step("stats + close"):
-        adj.stats()
-        conn.close()
-    with step("teardown (free history, spools)"):   # what leaving run_adjudicate frees
-        adj.flush = None
-        del real_flush, flush, adj, builder, reader, parsed, grouped, decide, put
-        group = decisions = claim = decision = None
-    total = clock() - t_all
-    gc.enable()
-    keys = ["settings + connect", "BEGIN + sha256 + runs row", "Adjudicator() (tables)", "_light_scan (pass 1)",
-            "meta / drop_indexes / builder", "release holds", "parse (FileReader+iter_claims)",
-            "_groups (incl. parse)", "decide_group (rules, rows, history)", "flush (executemany)",
-            "ReturnFileBuilder.add", "loop + timer overhead", "create_indexes", "meta + runs update",
-            "ReturnFileBuilder.write", "COMMIT", "stats + close",
-            "teardown (free history, spools)"]
-    phases = [{"phase": k.replace("_groups (incl. parse)", "_groups"), "seconds": round(acc.get(k, 0.0), 4),
-               "us_per_claim": round(acc.get(k, 0.0) / max(n, 1) * 1e6, 3)} for k in keys]
-    return n, {"phases": phases, "phases_total_seconds": round(total, 4),
-               "return_lines": written["lines"], "state_db_bytes": _db_bytes(tmp)}
+    steps = [(batch, "_light_scan", "pass 1 (_light_scan)"), (batch, "_decide_all", "deciding loop"),
+             (engine.Adjudicator, "decide_plain", "  fast path (decide_plain)"),
+             (engine.Adjudicator, "decide_group", "  the rules' way (decide_group)"),
+             (batch, "claim_from_text", "  text -> Claim (rules' way)"),
+             (ReturnFileBuilder, "add_s01", "  return line, fast path (add_s01)"),
+             (ReturnFileBuilder, "add", "  return line, rules' way (add)"),
+             (engine.Adjudicator, "flush", "flush (ledger, extras)"),
+             (store, "create_indexes", "create_indexes"), (ReturnFileBuilder, "write", "return file write")]
+    saved = [(owner, name, wrap(owner, name, key)) for owner, name, key in steps]
+    err = sys.stderr
+    t0 = clock()
+    try:
+        with open(os.devnull, "w") as devnull:
+            sys.stderr = devnull
+            rc = cli.main(["adjudicate", path, "--state", os.path.join(tmp, "state.db"),
+                           "--out", os.path.join(tmp, "return.txt"), "--received", received,
+                           "--report", os.path.join(tmp, "report.json"), "--log-level", "ERROR"])
+    finally:
+        sys.stderr = err
+        for owner, name, real in saved:
+            setattr(owner, name, real)
+    total = clock() - t0
+    assert rc == 0, rc
+    with open(os.path.join(tmp, "report.json")) as fh:
+        n = json.load(fh)["claims"]
+    inner = sum(v for k, v in acc.items() if k.startswith("  "))
+    acc["  reader, grouping, loop (the rest)"] = acc["deciding loop"] - inner
+    acc["everything else (setup, commit, report)"] = total - sum(v for k, v in acc.items()
+                                                                 if not k.startswith("  "))
+    order = [key for _, _, key in steps] + ["  reader, grouping, loop (the rest)",
+                                            "everything else (setup, commit, report)"]
+    order.remove("deciding loop")
+    order.insert(1, "deciding loop")
+    phases = [{"phase": k, "seconds": round(acc.get(k, 0.0), 4),
+               "us_per_claim": round(acc.get(k, 0.0) / max(n, 1) * 1e6, 3)} for k in order]
+    return n, {"phases": phases, "phases_total_seconds": round(total, 4), "state_db_bytes": _db_bytes(tmp)}
 
 
 def run_child(name: str, path: Path, tree: Path, received: str) -> dict:
@@ -344,7 +263,7 @@ def table(res: dict) -> str:
         out.append(f"  target {k}: {t['value']:,} (target {t['target']:,}) {'met' if t['met'] else 'MISSED'}")
     ph = next((r for r in res["rows"] if r["measure"] == "phases"), None)
     if ph:
-        out.append(f"phase breakdown (wall clock, one run; total {ph['phases_total_seconds']:.2f} s):")
+        out.append(f"phase breakdown (CPU, one run; total {ph['phases_total_seconds']:.2f} s):")
         for p in ph["phases"]:
             share = p["seconds"] / ph["phases_total_seconds"] * 100 if ph["phases_total_seconds"] else 0
             out.append(f"  {p['phase']:40} {p['us_per_claim']:>8.2f} us/claim {p['seconds']:>8.3f} s {share:>5.1f} %")

@@ -119,47 +119,52 @@ def _new_run(conn, kind, source, sha, dc, first, last, received, payment_date) -
     return cur.lastrowid
 
 
-def _light_scan(path: Path, settings: Settings, adj) -> tuple:
-    """Pass 1, on raw slices: the VS1 header, the last data-centre sequence number, and the
-    claims the adjudicator must know about ahead (its ``prescan_fees``; seed-rules R10). Only
-    those few claims are parsed; the full checks run in pass 2."""
+def _light_scan(path: Path, settings: Settings, adj):
+    """Pass 1, on raw bytes: the VS1 header and the claims the adjudicator must know about ahead
+    (its ``prescan_fees``; seed-rules R10). Only those few claims are parsed; the full checks
+    run in pass 2."""
     from .claims import Claim
     from .codec import codec
-    from .io import read_lines
     c02 = codec("C02")
-    fee_sl, seq_sl = c02.layout.field("fee_item").slice, c02.layout.field("dc_seq").slice
-    fees = getattr(adj, "prescan_fees", None)
-    needs_visit = getattr(adj, "companion_fees", frozenset())
-    visits = getattr(adj, "companion_requires", frozenset())
     lay = c02.layout
+    fee_f = lay.field("fee_item")
+    fee_sl = fee_f.slice
+
+    def raw(fees):
+        return frozenset(f.ljust(fee_f.length).encode("latin-1") for f in fees)
+    fees = getattr(adj, "prescan_fees", None)
+    wanted = None if fees is None else raw(fees)
+    needs_visit = raw(getattr(adj, "companion_fees", frozenset()))
+    visits = raw(getattr(adj, "companion_requires", frozenset()))
     who = slice(lay.field("practitioner").start - 1, lay.field("phn").end)
     when = lay.field("service_date").slice
     waiting: set = set()          # (practitioner+PHN, DOS) of claims that need a same-day visit
     checker = FileReader(path, settings)
-    header = last_seq = None
+    header = None
     index = 0
-    for no, text, _ in read_lines(path):
-        code = text[:3]
-        if no == 1 and code == "VS1":
-            vs1 = codec("VS1")
-            header = vs1.parse(text) if vs1.is_valid(text) else FileReader.salvage(vs1, text)
-        s = text[seq_sl]
-        if len(s) == 7 and s.isdigit():
-            last_seq = int(s)
-        if code == "C02":
-            fee = text[fee_sl].rstrip(" ")
+    with open(path, "rb") as fh:
+        for no, line in enumerate(fh, 1):
+            if no == 1 and line[:3] == b"VS1":
+                text = line.decode("latin-1").rstrip("\r\n")
+                vs1 = codec("VS1")
+                header = vs1.parse(text) if vs1.is_valid(text) else FileReader.salvage(vs1, text)
+            if line[:3] != b"C02":
+                continue
+            fee = line[fee_sl]
             if fee in needs_visit:
-                waiting.add((text[who], text[when]))
-            companion = waiting and fee in visits and (text[who], text[when]) in waiting
-            if (fees is None or fee in fees or companion) and c02.is_valid(text):
-                rec = c02._from_line(text)
-                findings = []
-                checker._check_claim(rec, no, findings)
-                if not findings:
-                    claim = Claim(index, no, rec, text)
-                    adj.prescan_companion(claim) if companion else adj.prescan(claim)
+                waiting.add((line[who], line[when]))
+            companion = waiting and fee in visits and (line[who], line[when]) in waiting
+            if wanted is None or fee in wanted or companion:
+                text = line.decode("latin-1").rstrip("\r\n")
+                if c02.is_valid(text):
+                    rec = c02._from_line(text)
+                    findings = []
+                    checker._check_claim(rec, no, findings)
+                    if not findings:
+                        claim = Claim(index, no, rec, text)
+                        adj.prescan_companion(claim) if companion else adj.prescan(claim)
             index += 1
-    return header, last_seq
+    return header
 
 
 def run_adjudicate(args, out=None) -> int:
@@ -186,7 +191,7 @@ def run_adjudicate(args, out=None) -> int:
             run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), None, None, None,
                               received, payment_date)
             adj = _adjudicator(conn, run_id, received, args, registry)
-            header, last_seq = _light_scan(path, settings, adj)
+            header = _light_scan(path, settings, adj)
             if header is None:
                 raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
             dc = header.data_centre
@@ -209,6 +214,7 @@ def run_adjudicate(args, out=None) -> int:
             prog = Progress("adjudicate")
             n = _decide_all(adj, builder, _groups(iter_claims(reader)), received, prog)
             prog.done()
+            last_seq = reader.last_seq
             adj.flush()
             if bulk:
                 store.create_indexes(conn)
@@ -238,7 +244,7 @@ def _decide_all(adj, builder, groups, received: date, prog) -> int:
     decide, plain = adj.decide_group, getattr(adj, "decide_plain", None)
     every = prog.every if prog.on else 0
     for group in groups:
-        if all(type(c) is tuple for c in group):
+        if len(group) == 1 and type(group[0]) is tuple or all(type(c) is tuple for c in group):
             for no, text in group:
                 paid = plain(no, text)
                 if paid is not None:

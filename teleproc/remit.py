@@ -123,7 +123,7 @@ class ReturnFileBuilder:
         pf, rf = c02.field("payee"), c02.field("practitioner")
         assert rf.start == pf.end + 1, "C02: payee and practitioner adjacent"
         self._payee_prac = slice(pf.start - 1, rf.end)
-        self._who: dict = {}          # payee + practitioner text -> (payee, practitioner)
+        self._who: dict = {}          # payee + practitioner text -> (_Payee, practitioner totals)
 
     # --- one answer -----------------------------------------------------------------------------
     def add(self, claim, decision: Decision, received: date) -> str:
@@ -184,30 +184,46 @@ class ReturnFileBuilder:
 
     def add_s01(self, raw: str, paid: int, received: date) -> None:
         """An S01 (paid as billed) straight from the C02 text, for the adjudicator's fast path:
-        the same line and totals ``add`` makes for it, with no record decoded."""
+        the same line and totals ``add`` makes for it (``_s01_line``, inlined), with no record
+        decoded."""
         self.counts["S01"] += 1
-        who = self._who.get(raw[self._payee_prac])
+        key = raw[self._payee_prac]
+        who = self._who.get(key)
         if who is None:
-            c02 = self._codec["C02"].layout
-            who = self._who[raw[self._payee_prac]] = (
-                raw[c02.field("payee").slice].rstrip(" "), raw[c02.field("practitioner").slice].rstrip(" "))
-        payee, prac = who
-        p = self._payees.get(payee)
-        if p is None:
-            p = self._payees[payee] = _Payee(payee)
-        p.control += 1
-        p.buf.append(self._s01_line(raw, p.control, paid, received))
+            who = self._who[key] = self._payee_totals(raw)
+        p, t = who
+        p.control = control = p.control + 1
+        fmt = self._s01_fmt.get(received)
+        if fmt is None:
+            fmt = self._s01_fmt[received] = self._s01_format(received)
+        dc_seq, payee, prac, folio, insurer, icbc = self._s01_copy(raw)
+        line = fmt % (dc_seq, payee, "%06d" % control, prac, folio,
+                      "%07d" % paid if 0 <= paid <= 9_999_999 else encode_signed(paid, 7),
+                      "        " if icbc == "00000000" else icbc, insurer)
+        if len(line) != self._s01_length:   # a control number or amount too wide for its field
+            raise RecordError(self._codec["S01"].diagnose(line))
+        p.buf.append(line)
         p.lines += 1
         self._buffered += 1
         if self._buffered >= _SPILL_AT:
             self._spill()
         p.billed += paid
         p.paid += paid
+        t[0] += paid
+        t[1] += paid
+
+    def _payee_totals(self, raw: str) -> tuple:
+        """(the payee's remittance, its practitioner's [billed, paid]) for a C02 text."""
+        c02 = self._codec["C02"].layout
+        payee = raw[c02.field("payee").slice].rstrip(" ")
+        prac = raw[c02.field("practitioner").slice].rstrip(" ")
+        p = self._payees.get(payee)
+        if p is None:
+            p = self._payees[payee] = _Payee(payee)
         t = p.practitioners.get(prac)
         if t is None:
             t = p.practitioners[prac] = [0, 0]
-        t[0] += paid
-        t[1] += paid
+        return p, t
 
     def _s01_line(self, raw: str, control: int, paid: int, received: date) -> str:
         fmt = self._s01_fmt.get(received)
@@ -258,6 +274,16 @@ class ReturnFileBuilder:
             yield from f.read(length).decode("ascii").splitlines()
         yield from p.buf
 
+    def _blocks_of(self, p: _Payee, eol: str):
+        """The payee's claim lines as text blocks, each line ended by ``eol``."""
+        f = self._spool
+        for offset, length in p.chunks:
+            f.seek(offset)
+            block = f.read(length).decode("ascii")
+            yield block if eol == "\n" else block.replace("\n", eol)
+        if p.buf:
+            yield eol.join(p.buf) + eol
+
     # --- the file ------------------------------------------------------------------------------
     def write(self, path) -> dict:
         """Assemble the return file atomically. Returns the counts and totals it wrote."""
@@ -283,8 +309,13 @@ class ReturnFileBuilder:
                     amount_billed=p.billed, amount_paid=p.paid, balance_forward=0, cheque_amount=cheque,
                     new_balance=p.paid - cheque, **head)))
                 self._spool.flush()
-                for line in self._lines_of(p):
-                    put(line)
+                if trim:
+                    for line in self._lines_of(p):
+                        put(line)
+                else:   # spooled lines go across in blocks, not one by one
+                    for block in self._blocks_of(p, eol):
+                        w.write_text(block)
+                    total_lines += p.lines
                 control = p.control
                 for prac, (billed, paid) in p.practitioners.items():
                     control += 1

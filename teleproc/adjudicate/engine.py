@@ -266,8 +266,9 @@ class Adjudicator:
         if billed > cents * int(units) or phn in self._pseudo:
             return None
         hist = self.hist
-        if not hist.known(phn):
-            hist.patient(phn)                 # the stored lines' duplicate keys
+        pat = hist._pat.get(phn)
+        if pat is None and hist._stored:
+            pat = hist.patient(phn)           # the stored lines' duplicate keys (History.known)
         dup = text[self._who] + dos + fee + units
         keys = hist.keys
         if dup in keys:
@@ -279,8 +280,11 @@ class Adjudicator:
         self._next_id = lid + 1
         fmt, a, b, c, d, e = self._plain_text
         line = fmt % (lid, fee, units, text[billed_at], self.received, text[a], text[b], text[c], text[d], text[e])
-        hist.record(phn, line)
-        pat = hist._pat.get(phn)
+        run = hist.run_lines.get(phn)         # History.record, inlined
+        if run is None:
+            hist.run_lines[phn] = [line]
+        else:
+            run.append(line)
         if pat is not None:
             pat.append(H.decode_line(line, self.run_id))
         self._plain += 1
