@@ -269,7 +269,7 @@ class Adjudicator:
         pat = hist._pat.get(phn)
         if pat is None and hist._stored:
             pat = hist.patient(phn)           # the stored lines' duplicate keys (History.known)
-        dup = text[self._who] + dos + fee + units
+        dup = hash(text[self._who] + dos + fee + units)     # History.dup_key
         keys = hist.keys
         if dup in keys:
             return None

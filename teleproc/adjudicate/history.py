@@ -12,8 +12,8 @@ overlaps, specialty consultations). A patient's or practitioner's stored lines a
 one indexed query the first time a rule asks, and never when the store held no line at the
 start of the run. Debit reversals and holds decided again are kept as id sets, so a line tuple
 is never changed in place. ``keys`` holds the duplicate key (practitioner, PHN, DOS, fee,
-units as written) of every line known: the S01 fast path's duplicate check (a key seen means
-"maybe a duplicate": the claim goes the rules' way).
+units as written, hashed) of every line known: the S01 fast path's duplicate check (a key
+seen means "maybe a duplicate": the claim goes the rules' way).
 """
 from __future__ import annotations
 
@@ -92,9 +92,12 @@ def _decoder():
 decode_line, _STATUS_AT, _KIND_AT = _decoder()
 
 
-def dup_key(prac: str, phn: str, dos: int, fee: str, units: int) -> str:
-    """The duplicate key of a line, the way the C02 writes those fields (``C02_KEY`` slices)."""
-    return "%-5s%s%08d%-5s%03d" % (prac, phn, dos, fee, units)
+def dup_key(prac: str, phn: str, dos: int, fee: str, units: int) -> int:
+    """The duplicate key of a line: the hash of practitioner, PHN, DOS, fee and units the way
+    the C02 writes them (so the fast path hashes one text slice). A hash, not the text: a
+    million keys take ~50 MB less; two claims that only share a hash go the rules' way, which
+    decides exactly."""
+    return hash("%-5s%s%08d%-5s%03d" % (prac, phn, dos, fee, units))
 
 
 class History:
