@@ -27,7 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from . import store
-from .claims import claim_from_text, iter_claims
+from .claims import claim_from_item, claim_from_text
 from .decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED
 from .errors import ERROR, UsageError
 from .log import logger
@@ -63,29 +63,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _groups(claims):
-    """Contiguous claims sharing practitioner + PHN + DOS (compared on the raw C02 text: the
-    practitioner and PHN fields are adjacent, so one slice and the date slice make the key).
-    A claim is a ``Claim`` or the reader's ``(line number, text)`` pair."""
-    from .codec import codec
-    lay = codec("C02").layout
-    prac, phn, dos = lay.field("practitioner"), lay.field("phn"), lay.field("service_date")
-    assert phn.start == prac.end + 1, "C02 layout: practitioner and PHN are expected adjacent"
-    who, when = slice(prac.start - 1, phn.end), dos.slice
-    group = []
-    key = None
-    for c in claims:
-        raw = c[1] if type(c) is tuple else c.raw
-        k = (raw[who], raw[when])
-        if k != key and group:
-            yield group
-            group = []
-        key = k
-        group.append(c)
-    if group:
-        yield group
 
 
 def _registry(args):
@@ -212,7 +189,7 @@ def run_adjudicate(args, out=None) -> int:
                 released += 1
             reader = FileReader(path, settings, lane=getattr(adj, "lane", None))
             prog = Progress("adjudicate")
-            n = _decide_all(adj, builder, _groups(iter_claims(reader)), received, prog)
+            n = _decide_all(adj, builder, reader, received, prog)
             prog.done()
             last_seq = reader.last_seq
             adj.flush()
@@ -235,16 +212,30 @@ def run_adjudicate(args, out=None) -> int:
     return 0
 
 
-def _decide_all(adj, builder, groups, received: date, prog) -> int:
-    """Decide every group in order and hand each answer to the return file. A claim the reader
-    handed on as text tries the S01 fast path first (``Adjudicator.decide_plain``); one it cannot
-    settle, and every group that holds another claim, goes the rules' way (``decide_group``)."""
-    n = 0
+def _decide_all(adj, builder, reader, received: date, prog) -> int:
+    """Decide every claim of the reader's stream, group by group, and hand each answer to the
+    return file; returns the number of claims.
+
+    A group is a run of contiguous claims sharing practitioner + PHN + DOS (seed-rules 0.2),
+    compared on the raw C02 text: practitioner and PHN are adjacent, so one slice and the date
+    slice make the key. A claim the reader handed on as ``(line number, text)`` (its fee in the
+    adjudicator's ``lane``) tries the S01 fast path (``Adjudicator.decide_plain``) when its
+    whole group is such claims; otherwise it becomes a Claim and the group goes the rules' way
+    (``decide_group``)."""
+    from .codec import codec
+    lay = codec("C02").layout
+    prac, phn, dos = lay.field("practitioner"), lay.field("phn"), lay.field("service_date")
+    assert phn.start == prac.end + 1, "C02 layout: practitioner and PHN are expected adjacent"
+    who, when = slice(prac.start - 1, phn.end), dos.slice
     add, add_s01 = builder.add, builder.add_s01
     decide, plain = adj.decide_group, getattr(adj, "decide_plain", None)
     every = prog.every if prog.on else 0
-    for group in groups:
-        if len(group) == 1 and type(group[0]) is tuple or all(type(c) is tuple for c in group):
+    n = 0
+    group: list = []
+    key = None
+
+    def answer(group) -> None:
+        if plain is not None and all(type(c) is tuple for c in group):
             for no, text in group:
                 paid = plain(no, text)
                 if paid is not None:
@@ -252,13 +243,32 @@ def _decide_all(adj, builder, groups, received: date, prog) -> int:
                 else:
                     claim = claim_from_text(no, text)
                     add(claim, decide([claim])[0], received)
+            return
+        group = [claim_from_text(*c) if type(c) is tuple else c for c in group]
+        for claim, decision in zip(group, decide(group)):
+            add(claim, decision, received)
+
+    for item in reader:
+        if type(item) is tuple:
+            text = item[1]
+        elif item.code == "C02":
+            item = claim_from_item(n, item)
+            text = item.raw
         else:
-            group = [claim_from_text(*c) if type(c) is tuple else c for c in group]
-            for claim, decision in zip(group, decide(group)):
-                add(claim, decision, received)
-        if every and (n + len(group)) // every > n // every:
-            prog.tick((n + len(group)) // every * every)
-        n += len(group)
+            continue
+        k = text[who] + text[when]
+        if k != key:
+            if group:
+                answer(group)
+            group = [item]
+            key = k
+        else:
+            group.append(item)
+        n += 1
+        if every and n % every == 0:
+            prog.tick(n)
+    if group:
+        answer(group)
     return n
 
 

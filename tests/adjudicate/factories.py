@@ -68,9 +68,9 @@ def groups(claims):
 
 class Run:
     def __init__(self, conn=None, *, received=date(2025, 12, 31), run_id=1, registry=None, policy=None,
-                 tables=None, unknown_fee="pay", release=True, **switches):
+                 tables=None, unknown_fee="pay", release=True, fast_path=True, **switches):
         self.conn = conn if conn is not None else store.connect(":memory:")
-        self.kw = dict(registry=registry, tables=tables, unknown_fee=unknown_fee)
+        self.kw = dict(registry=registry, tables=tables, unknown_fee=unknown_fee, fast_path=fast_path)
         self.switches = switches
         self.policy = policy if policy is not None else Policy.load(**switches)
         self.run_id = run_id
