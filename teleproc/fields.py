@@ -78,6 +78,11 @@ _fromiso = date.fromisoformat
 _CACHE_LIMIT = 400_000
 
 
+def date_cache() -> dict:
+    """The texts ``to_date`` has judged valid (the dict itself: a hot path reads it directly)."""
+    return _DATE_CACHE
+
+
 def to_date(s: str) -> date | None:
     """'20240115' -> date(2024, 1, 15); '00000000' -> None; ValueError if impossible."""
     try:

@@ -30,7 +30,7 @@ import attrs
 from . import phn as phnmod
 from .codec import codec, codecs, join_patterns, mask, unknown_record
 from .errors import ERROR, WARNING, Finding, RecordError
-from .fields import to_date
+from .fields import date_cache, to_date
 from .io import open_text, split_ending
 from .settings import Settings
 
@@ -127,6 +127,24 @@ class FileReader:
         plain, phn_hi, phn_lo, phn_ck, phn_expect = self._plain_claim()
         lane = self.lane
         fee_sl = c02.layout.field("fee_item").slice
+        # the fast path's own shortcuts: dc + sequence as one text; the three C02 dates found in
+        # the date cache (else the full check); a PHN whose check digit was right before
+        f = c02.layout.field
+        assert f("dc_seq").start == f("data_centre").end + 1, "C02: data centre and sequence adjacent"
+        dc_seq_sl = slice(f("data_centre").start - 1, f("dc_seq").end)
+        sd_sl, bd_sl, obd_sl = f("service_date").slice, f("birth_date").slice, f("oin_birth_date").slice
+        assert [x.name for x in c02.layout.fields if x.kind == "date"] == [
+            "service_date", "birth_date", "oin_birth_date"], "C02 dates: the fast path checks these three"
+        DATES = date_cache()
+        phn_sl = f("phn").slice
+        phn_seen: dict = {}
+
+        def phn_ok(phn: str, ok: bool) -> bool:
+            if ok:
+                if len(phn_seen) > 1_000_000:
+                    phn_seen.clear()
+                phn_seen[phn] = True
+            return ok
         HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
         pending_plain = False                # pending_c02 came by the fast path
         no = 0
@@ -145,8 +163,11 @@ class FileReader:
                 # dates and PHN check digit are right. The slow path below finds exactly the same
                 # nothing for it, only slower.
                 if (code == "C02" and expected_seq is not None and len(text) == c02_len and plain(text)
-                        and text[dc_sl] == dc_text and int(text[seq_sl]) == expected_seq and c02_dates(text)
-                        and text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]):
+                        and text[dc_seq_sl] == "%s%07d" % (dc_text, expected_seq)
+                        and ((text[sd_sl] in DATES and text[bd_sl] in DATES and text[obd_sl] in DATES)
+                             or c02_dates(text))
+                        and (phn_seen.get(text[phn_sl])
+                             or phn_ok(text[phn_sl], text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]))):
                     if pending_c02 is not None:
                         # a plain claim asks for no note (not C/E/X, not N/B): without notes it is done
                         if pending_plain and (type(pending_c02) is tuple or not pending_c02.notes):

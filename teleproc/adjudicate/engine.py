@@ -267,9 +267,8 @@ class Adjudicator:
         if billed > cents * int(units) or phn in self._pseudo:
             return None
         hist = self.hist
-        pat = hist._pat.get(phn)
-        if pat is None and hist._stored:
-            pat = hist.patient(phn)           # the stored lines' duplicate keys (History.known)
+        if hist._stored and phn not in hist._pat:
+            hist.patient(phn)                 # the stored lines' duplicate keys (History.known)
         dup = hash(text[self._who] + dos + fee + units)     # History.dup_key
         keys = hist.keys
         if dup in keys:
@@ -286,8 +285,6 @@ class Adjudicator:
             hist.run_lines[phn] = [line]
         else:
             run.append(line)
-        if pat is not None:
-            pat.append(H.decode_line(line, self.run_id))
         self._plain += 1
         self._plain_billed += billed
         return billed

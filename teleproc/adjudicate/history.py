@@ -113,7 +113,8 @@ class History:
         self.prac_pairs: set = set()          # (practitioner, PHN) of this run's practitioner-scoped lines
         self.keys: set = set()                # duplicate keys of every line known (dup_key)
         self._written: dict[str, int] = {}    # PHN -> how many of its run_lines the store has
-        self._pat: dict[str, list] = {}
+        self._pat: dict[str, list] = {}       # PHN -> decoded lines, for the patients a rule asked about
+        self._synced: dict[str, int] = {}     # PHN -> how many of its run_lines _pat holds (or skipped)
         self._prac: dict[str, list] = {}
         self.reversed: set[int] = set()     # line ids reversed by a debit in this run
         self.redecided: set[int] = set()    # HELD line ids decided again in this run
@@ -121,22 +122,27 @@ class History:
 
     # --- indexes --------------------------------------------------------------------------------
     def patient(self, phn: str) -> list:
+        """The patient's lines as the history view shows them (no rejected line, no debit
+        request): stored ones, then this run's. This run's texts are decoded when asked for
+        here, not when recorded: the fast path only records texts."""
         lines = self._pat.get(phn)
         if lines is None:
-            lines = self._pat[phn] = self._load(phn)
+            lines = self._pat[phn] = self._stored_lines(phn)
+            self._synced[phn] = 0
+        run = self.run_lines.get(phn)
+        if run is not None:
+            done = self._synced[phn]
+            if done < len(run):
+                st, kd, run_id = _STATUS_AT, _KIND_AT, self._run_id
+                lines.extend(decode_line(t, run_id) for t in run[done:] if t[st] != "REJECTED" and t[kd] != "D")
+                self._synced[phn] = len(run)
         return lines
 
-    def _load(self, phn: str) -> list:
-        """The patient's stored lines, then this run's (decoded), as the history view shows them:
-        no rejected line, no debit request."""
+    def _stored_lines(self, phn: str) -> list:
         lines = (self._conn.execute(_SELECT.format(where="cl.phn = ?"), (phn, self._run_id)).fetchall()
                  if self._stored else [])
         if lines:
             self.keys.update(dup_key(ln[PRAC], ln[PHN], ln[DOS] or 0, ln[FEE], ln[BUNITS] or 0) for ln in lines)
-        run = self.run_lines.get(phn)
-        if run:
-            st, kd, run_id = _STATUS_AT, _KIND_AT, self._run_id
-            lines.extend(decode_line(t, run_id) for t in run if t[st] != "REJECTED" and t[kd] != "D")
         return lines
 
     def known(self, phn: str) -> bool:
@@ -154,11 +160,9 @@ class History:
     def add(self, text: str, line: tuple) -> None:
         """A line this run decided: its text (the ledger's) and its tuple (the rules')."""
         phn = line[PHN]
-        lines = self._pat.get(phn)
-        if lines is None:
-            lines = self.patient(phn)
-        lines.append(line)
+        self.patient(phn).append(line)
         self.record(phn, text)
+        self._synced[phn] += 1
         self.keys.add(dup_key(line[PRAC], phn, line[DOS] or 0, line[FEE], line[BUNITS] or 0))
         if line[PFEE] in self._prac_fees:
             self.practitioner(line[PRAC]).append(line)
