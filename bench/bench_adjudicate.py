@@ -13,6 +13,8 @@ adjudicating measurement; ``--received`` is after the generated DOS range (defau
 Measurements (rates are claims/s: the C02 count of the file over the child's time):
 * ``read``     baseline A: iterate the file (text, latin-1, newline=""), count lines;
 * ``slice``    baseline B: A + one precomputed ``operator.itemgetter`` of every C02 field slice;
+* ``floor``    baseline C: the least work a plain claim answered S01 needs (validation,
+               decision, ledger and S01 lines), in one loop with no call of ours (``_floor``);
 * ``parse``    ``FileReader`` + ``teleproc.claims.iter_claims``: the parse the adjudicator does;
 * ``e2e``      ``teleproc.cli.main(["adjudicate", ...])`` in-process: state writes (one
                transaction, commit included), the return file (fsync + rename), the summary;
@@ -45,10 +47,11 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 from bench_codec import _rss_mb, machine, submission  # noqa: E402  (same cache, same RSS probe)
 
-MEASURES = ("read", "slice", "parse", "e2e", "phases")
+MEASURES = ("read", "slice", "floor", "parse", "e2e", "phases")
 LABELS = {
     "read": "A  bare line reading",
     "slice": "B  bare slicing (itemgetter)",
+    "floor": "C  floor: S01 work, one loop",
     "parse": "parse (FileReader+iter_claims)",
     "e2e": "teleproc adjudicate (e2e)",
     "phases": "e2e, phase-timed",
@@ -119,6 +122,8 @@ def child(name: str, path: str, tree: str, received: str) -> dict:
             n = rep["claims"]
             extra = {"answers": rep["answers"], "state_db_bytes": _db_bytes(tmp),
                      "return_bytes": os.path.getsize(os.path.join(tmp, "return.txt"))}
+        elif name == "floor":
+            n = _floor(path, received)
         elif name == "phases":
             n, extra = _phases(path, tmp, received)
         dt = time.perf_counter() - t0
@@ -128,6 +133,86 @@ def child(name: str, path: str, tree: str, received: str) -> dict:
     import teleproc
     return {"name": name, "claims": claims, "items": n, "seconds": cpu, "wall_seconds": dt,
             "base_mb": base, "peak_mb": _rss_mb(), "teleproc": os.path.dirname(teleproc.__file__), **extra}
+
+
+def _floor(path: str, received: str) -> int:
+    """Baseline C: the least work a plain claim answered S01 needs, in one loop with no object,
+    no call of ours, no store and no file written: read the line, the plain-claim pattern, the
+    sequence number, the three dates (date cache), the PHN check digit (cached per PHN), the fee
+    and price (cached per fee + DOS), the duplicate key, the ledger line and the S01 line (one
+    %-format each, kept in memory). Claims that are not plain are skipped. What the real job
+    adds to this is its design: pass 1, the rules' way for the other claims, SQLite, the file."""
+    from teleproc import phn as phnmod
+    from teleproc import store
+    from teleproc.adjudicate.engine import Adjudicator
+    from teleproc.codec import codec
+    from teleproc.fields import date_cache, to_date
+    from teleproc.validate import FileReader
+    adj = Adjudicator(store.connect(":memory:"), run_id=1, received=batch_date(received))
+    lane, fees = adj.lane, adj._lane
+    plain, phn_hi, phn_lo, phn_ck, expect = FileReader(path)._plain_claim()
+    HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
+    DATES = date_cache()
+    lay = codec("C02").layout
+    f = lay.field
+    length = lay.length
+    (dc_sl, seq_sl, dcseq_sl, fee_sl, dos_sl, bd_sl, obd_sl, phn_sl, units_sl, billed_sl, who_sl, payee_sl,
+     prac_sl, folio_sl, icbc_sl, ins_sl) = (
+        f("data_centre").slice, f("dc_seq").slice, slice(f("data_centre").start - 1, f("dc_seq").end),
+        f("fee_item").slice, f("service_date").slice, f("birth_date").slice, f("oin_birth_date").slice,
+        f("phn").slice, f("units").slice, f("billed_amount").slice,
+        slice(f("practitioner").start - 1, f("phn").end), f("payee").slice, f("practitioner").slice,
+        f("folio").slice, f("icbc_claim").slice, f("oin_insurer").slice)
+    a, b, c, d, e = store.LINE_C02
+    line_fmt = "%010dPAID    S01F%s  %s   %s" + received + "0" + " " * 20 + "%s%s%s%s%s"
+    s01_fmt = "S01%s%s%06d%sP" + received + "%s%s%s%s"
+    keys, lines, cents, phn_ok, out = set(), {}, {}, {}, []
+    n = lid = 0
+    seq = None
+    with open(path, "r", encoding="latin-1", newline="") as fh:
+        for text in fh:
+            if text[-2:] == "\r\n":
+                text = text[:-2]
+            if text[:3] != "C02":
+                continue
+            n += 1
+            if len(text) != length or not plain(text) or text[fee_sl] not in lane:
+                continue
+            if seq is not None and text[dcseq_sl] != "%s%07d" % (text[dc_sl], seq):
+                continue
+            seq = int(text[seq_sl]) + 1
+            for day in (text[dos_sl], text[bd_sl], text[obd_sl]):
+                if day not in DATES and not day.isspace():
+                    to_date(day)
+            phn = text[phn_sl]
+            if phn not in phn_ok:
+                phn_ok[phn] = text[phn_ck] == expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]
+            fee, dos = text[fee_sl], text[dos_sl]
+            price = cents.get(fee + dos)
+            if price is None:
+                price = cents[fee + dos] = fees[fee].cents_on(int(dos)) or 0
+            units, billed = text[units_sl], int(text[billed_sl])
+            if billed > price * int(units):
+                continue
+            k = hash(text[who_sl] + dos + fee + units)
+            if k in keys:
+                continue
+            keys.add(k)
+            lid += 1
+            line = line_fmt % (lid, fee, units, text[billed_sl], text[a], text[b], text[c], text[d], text[e])
+            mine = lines.get(phn)
+            if mine is None:
+                lines[phn] = [line]
+            else:
+                mine.append(line)
+            out.append(s01_fmt % (text[seq_sl], text[payee_sl], lid, text[prac_sl], text[folio_sl],
+                                  "%07d" % billed, text[icbc_sl], text[ins_sl]))
+    return n
+
+
+def batch_date(ymd: str):
+    from datetime import date
+    return date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
 
 
 def _db_bytes(d: str) -> int:
@@ -235,6 +320,7 @@ def bench(claims: int, seed: int, patients: int, repeat: int, measures, tree: Pa
             "ratio_to_read": round(rate[name] / rate["read"], 4) if "read" in rate else None,
             "ratio_to_slice": round(rate[name] / rate["slice"], 4) if "slice" in rate else None,
             "ratio_to_parse": round(rate[name] / rate["parse"], 4) if "parse" in rate else None,
+            "ratio_to_floor": round(rate[name] / rate["floor"], 4) if "floor" in rate else None,
             "base_mb": round(v["base_mb"], 1), "peak_mb": round(v["peak_mb"], 1),
             **{k: v[k] for k in ("answers", "state_db_bytes", "return_bytes", "return_lines",
                                  "phases", "phases_total_seconds") if k in v},
@@ -253,11 +339,12 @@ def table(res: dict) -> str:
     out = [f"{res['claims']:,} claims, {res['file_bytes'] / 1e6:.0f} MB, empty store, received {res['received']}; "
            f"Python {res['machine']['python']}, {res['machine']['cpu']}; best of {res['repeat']}; "
            f"teleproc from {res['teleproc']}; load average {res['load_avg'][0]:.2f}",
-           f"{'measure':32} {'claims/s':>9} {'us/claim':>8} {'x A':>6} {'x B':>6} {'x parse':>7} {'cpu s':>7} "
+           f"{'measure':32} {'claims/s':>9} {'us/claim':>8} {'x A':>6} {'x B':>6} {'x C':>6} {'x parse':>7} {'cpu s':>7} "
            f"{'wall c/s':>9} {'peak MB':>7} {'base MB':>7}"]
     for r in res["rows"]:
         out.append(f"{r['label']:32} {r['claims_per_s']:>9,} {r['us_per_claim']:>8.2f} {r['ratio_to_read'] or 0:>6.3f} "
-                   f"{r['ratio_to_slice'] or 0:>6.3f} {r['ratio_to_parse'] or 0:>7.3f} {r['seconds']:>7.2f} "
+                   f"{r['ratio_to_slice'] or 0:>6.3f} {r.get('ratio_to_floor') or 0:>6.3f} "
+                   f"{r['ratio_to_parse'] or 0:>7.3f} {r['seconds']:>7.2f} "
                    f"{r['wall_claims_per_s']:>9,} {r['peak_mb']:>7.1f} {r['base_mb']:>7.1f}")
     for k, t in res["targets"].items():
         out.append(f"  target {k}: {t['value']:,} (target {t['target']:,}) {'met' if t['met'] else 'MISSED'}")
@@ -285,7 +372,7 @@ def main(argv=None) -> int:
                     help="directory holding the teleproc package to measure (A/B against a patched copy)")
     ap.add_argument("--tag", default="", help="suffix of the results file: adjudicate-<N><tag>.json")
     a = ap.parse_args(argv)
-    measures = tuple(m for m in MEASURES if not a.only or m in a.only or m in ("read", "slice", "parse"))
+    measures = tuple(m for m in MEASURES if not a.only or m in a.only or m in ("read", "slice", "floor", "parse"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     for n in a.claims:
         res = bench(n, a.seed, a.patients, a.repeat, measures, a.teleproc.resolve(), a.received)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from teleproc.store import from_ymd, ymd
 
-from ..history import BUNITS, DOS, FEE, OPEN_END, PAYEE, PFEE, PRAC, PUNITS, STATUS, bounds
+from ..history import BUNITS, DOS, FEE, OPEN_END, PAYEE, PFEE, PRAC, PUNITS, STATUS, bounds, dup_key
 from .base import rule
 
 
@@ -210,7 +210,10 @@ def duplicate(c, k):
     so the same submission processed twice pays nothing twice."""
     hist = k.hist
     day, fee, prac, units = c.ymd, c.fee, c.prac, c.billed_units
-    for ln in hist.patient(c.phn):
+    lines = hist.patient(c.phn)        # loads the stored lines' keys too
+    if dup_key(prac, c.phn, day, fee, units) not in hist.keys:
+        return None                    # no line shares the key: nothing to compare
+    for ln in lines:
         if ln[DOS] == day and ln[FEE] == fee and ln[PRAC] == prac and ln[BUNITS] == units:
             if hist.is_paid(ln):
                 return "DUPLICATE"
