@@ -231,10 +231,10 @@ def _decide_all(adj, builder, reader, received: date, prog) -> int:
     decide, plain = adj.decide_group, getattr(adj, "decide_plain", None)
     every = prog.every if prog.on else 0
     n = 0
-    group: list = []
-    key = None
+    first = rest = key = None     # the group: its first claim, the others (None: a group of one)
 
-    def answer(group) -> None:
+    def answer(first, rest) -> None:
+        group = [first] if rest is None else [first, *rest]
         if plain is not None and all(type(c) is tuple for c in group):
             for no, text in group:
                 paid = plain(no, text)
@@ -258,17 +258,24 @@ def _decide_all(adj, builder, reader, received: date, prog) -> int:
             continue
         k = text[who] + text[when]
         if k != key:
-            if group:
-                answer(group)
-            group = [item]
-            key = k
+            if rest is None and type(first) is tuple and plain is not None:   # the usual case, inlined
+                paid = plain(*first)
+                if paid is None:
+                    answer(first, None)
+                else:
+                    add_s01(first[1], paid, received)
+            elif first is not None:
+                answer(first, rest)
+            first, rest, key = item, None, k
+        elif rest is None:
+            rest = [item]
         else:
-            group.append(item)
+            rest.append(item)
         n += 1
         if every and n % every == 0:
             prog.tick(n)
-    if group:
-        answer(group)
+    if first is not None:
+        answer(first, rest)
     return n
 
 

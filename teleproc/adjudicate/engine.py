@@ -217,7 +217,8 @@ class Adjudicator:
         width = lay.field("fee_item").length
         self.lane_fees = frozenset(
             fee for fee, rules in self._rules.items()
-            if enabled and set(rules) <= lane_rules and self._fees.get(fee) is not None and fee not in prac_fees)
+            if enabled and self.policy.submission_period_days == 0        # R13's period: the rules'
+            and set(rules) <= lane_rules and self._fees.get(fee) is not None and fee not in prac_fees)
         self._lane = {fee.ljust(width): self._fees[fee] for fee in self.lane_fees}
         self.lane = frozenset(self._lane)        # as the C02 writes them: FileReader(lane=...)
         f = lay.field
@@ -228,12 +229,10 @@ class Adjudicator:
         assert f("phn").start == f("practitioner").end + 1, "C02: practitioner and PHN adjacent"
         self._who = who
         self._cents: dict = {}                 # fee + DOS text -> scheduled cents, None when not effective
-        pol = self.policy
-        self._plain_ok = pol.submission_period_days == 0
-        self._refuse_future = pol.refuse_future_dos
+        self._refuse_future = self.policy.refuse_future_dos
         self._pseudo = self.tables.sets["maternity_phn"]
         a, b, c, d, e = store.LINE_C02
-        self._plain_text = (f"%010dPAID    S01F%s  %s   %s%08d0{'':20}%s%s%s%s%s", a, b, c, d, e)
+        self._plain_text = (f"%010dPAID    S01F%s  %s   %s{self.received:08d}0{'':20}%s%s%s%s%s", a, b, c, d, e)
         assert len(store.head(1, PAID, "S01", "ffs", "00100", 1, 1, 20240101, 0, "")) == store.LINE_AT["codes"][0] + 20
 
     def decide_plain(self, no: int, text: str) -> int | None:
@@ -245,7 +244,7 @@ class Adjudicator:
         schedule. Returns the cents paid, or None: the claim must go the rules' way
         (``decide_group``), which then explains it."""
         fee_at, mode_at, dos_at, phn_at, units_at, billed_at, ts_at, te_at = self._at
-        if (not self._plain_ok or text[mode_at] == "E"
+        if (text[mode_at] == "E"
                 or (text[ts_at] not in self._no_time and text[te_at] not in self._no_time)):
             return None
         fee = text[fee_at]
@@ -279,7 +278,7 @@ class Adjudicator:
         lid = self._next_id
         self._next_id = lid + 1
         fmt, a, b, c, d, e = self._plain_text
-        line = fmt % (lid, fee, units, text[billed_at], self.received, text[a], text[b], text[c], text[d], text[e])
+        line = fmt % (lid, fee, units, text[billed_at], text[a], text[b], text[c], text[d], text[e])
         run = hist.run_lines.get(phn)         # History.record, inlined
         if run is None:
             hist.run_lines[phn] = [line]
