@@ -59,7 +59,7 @@ class Panels:
 
 def latest_dos(conn) -> date | None:
     """The default as-of date: the latest DOS in the store (None when it is empty)."""
-    return store.from_ymd(conn.execute("SELECT max(dos) FROM claim_lines").fetchone()[0])
+    return store.from_ymd(store.latest_dos(conn))
 
 
 def build_panels(conn, as_of: date) -> Panels:

@@ -113,3 +113,35 @@ def test_shares_add_up_to_the_pool(scores, pool):
         assert abs(paid[pr] - exact) < 1           # within a cent of the exact share
         if s == 0:
             assert paid[pr] == 0
+
+
+# The reference: steps 1-2 as SQL over the claim_lines view (what msoc ran before it read the
+# ledger directly; over 10M lines this sorts whole ledger rows, bench/bench_msoc.py).
+_VIEW_SQL = """
+SELECT phn, practitioner, COUNT(DISTINCT dos) FROM claim_lines
+WHERE status IN ('PAID', 'ADJUSTED') AND kind = 'ffs' AND reversed_by IS NULL
+  AND dos > ? AND dos <= ? AND fee NOT IN ({})
+GROUP BY phn, practitioner ORDER BY phn, practitioner
+"""
+
+
+@settings_
+@given(rows=st.lists(st.tuples(
+    st.sampled_from(PRACS), st.sampled_from(PHNS),
+    st.sampled_from([20201231, 20210101, 20210615, 20211231, 20220101]),
+    st.sampled_from(["00100", "14016"] + EXCLUDED[:2]),
+    st.sampled_from(["PAID", "ADJUSTED", "REFUSED", "HELD"]),
+    st.sampled_from(["ffs", "ffs", "encounter", "debit"]),
+    st.booleans()), max_size=30))
+def test_service_days_read_from_the_ledger_equal_the_view(memory_lines, rows):
+    """service_days reads line texts; SQL over the view gives the same rows (status, kind,
+    reversals, the window's bounds, exclusions, lines of one patient in several ledger rows)."""
+    lines = memory_lines()
+    for pr, phn, dos, fee, status, kind, reverse in rows:
+        line_id = lines.add(pr, phn, dos, fee, status=status, kind=kind)
+        if reverse:
+            lines.reverse(line_id)
+    excluded = m.excluded_codes()
+    want = lines.conn.execute(_VIEW_SQL.format(",".join("?" * len(excluded))),
+                              (20201231, 20211231, *sorted(excluded))).fetchall()
+    assert list(m.service_days(lines.conn, END, excluded)) == want
