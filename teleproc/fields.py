@@ -78,11 +78,6 @@ _fromiso = date.fromisoformat
 _CACHE_LIMIT = 400_000
 
 
-def date_cache() -> dict:
-    """The texts ``to_date`` has judged valid (the dict itself: a hot path reads it directly)."""
-    return _DATE_CACHE
-
-
 def to_date(s: str) -> date | None:
     """'20240115' -> date(2024, 1, 15); '00000000' -> None; ValueError if impossible."""
     try:
@@ -315,6 +310,15 @@ class Number(Kind):
 class Money(Number):
     """Implied 2 decimals, held as integer cents: '0003660' -> 3660 (= $36.60)."""
     name = "money"
+
+
+# An existing calendar date CCYYMMDD (proleptic Gregorian, years 0001-9999), as one pattern: what
+# ``to_date`` accepts, 00000000 aside. The plain-claim fast path judges dates with it inside its
+# one match (tests/test_fields.py holds it equal to ``to_date``).
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+CALENDAR_DATE = (r"(?!0000)(?:[0-9]{4}(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])"
+                 r"|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)|02(?:0[1-9]|1[0-9]|2[0-8]))"
+                 r"|" + _LEAP_YEAR + r"0229)")
 
 
 class Date(Kind):

@@ -124,6 +124,7 @@ class ReturnFileBuilder:
         assert rf.start == pf.end + 1, "C02: payee and practitioner adjacent"
         self._payee_prac = slice(pf.start - 1, rf.end)
         self._who: dict = {}          # payee + practitioner text -> (_Payee, practitioner totals)
+        self.add_s01 = self._s01_adder()
 
     # --- one answer -----------------------------------------------------------------------------
     def add(self, claim, decision: Decision, received: date) -> str:
@@ -182,35 +183,43 @@ class ReturnFileBuilder:
         t[1] += paid
         return code
 
-    def add_s01(self, raw: str, paid: int, received: date) -> None:
-        """An S01 (paid as billed) straight from the C02 text, for the adjudicator's fast path:
-        the same line and totals ``add`` makes for it (``_s01_line``, inlined), with no record
-        decoded."""
-        self.counts["S01"] += 1
-        key = raw[self._payee_prac]
-        who = self._who.get(key)
-        if who is None:
-            who = self._who[key] = self._payee_totals(raw)
-        p, t = who
-        p.control = control = p.control + 1
-        fmt = self._s01_fmt.get(received)
-        if fmt is None:
-            fmt = self._s01_fmt[received] = self._s01_format(received)
-        dc_seq, payee, prac, folio, insurer, icbc = self._s01_copy(raw)
-        line = fmt % (dc_seq, payee, "%06d" % control, prac, folio,
-                      "%07d" % paid if 0 <= paid <= 9_999_999 else encode_signed(paid, 7),
-                      "        " if icbc == "00000000" else icbc, insurer)
-        if len(line) != self._s01_length:   # a control number or amount too wide for its field
-            raise RecordError(self._codec["S01"].diagnose(line))
-        p.buf.append(line)
-        p.lines += 1
-        self._buffered += 1
-        if self._buffered >= _SPILL_AT:
-            self._spill()
-        p.billed += paid
-        p.paid += paid
-        t[0] += paid
-        t[1] += paid
+    def _s01_adder(self):
+        """``add_s01``, with the file's constants bound in a closure."""
+        builder = self
+        counts, who_of, fmts, copy, length = (self.counts, self._who, self._s01_fmt, self._s01_copy,
+                                              self._s01_length)
+        payee_prac, payee_totals, s01_format = self._payee_prac, self._payee_totals, self._s01_format
+
+        def add_s01(raw: str, paid: int, received: date) -> None:
+            """An S01 (paid as billed) straight from the C02 text, for the adjudicator's fast
+            path: the same line and totals ``add`` makes for it (``_s01_line``, inlined), with
+            no record decoded."""
+            counts["S01"] += 1
+            key = raw[payee_prac]
+            who = who_of.get(key)
+            if who is None:
+                who = who_of[key] = payee_totals(raw)
+            p, t = who
+            p.control = control = p.control + 1
+            fmt = fmts.get(received)
+            if fmt is None:
+                fmt = fmts[received] = s01_format(received)
+            dc_seq, payee, prac, folio, insurer, icbc = copy(raw)
+            line = fmt % (dc_seq, payee, "%06d" % control, prac, folio,
+                          "%07d" % paid if 0 <= paid <= 9_999_999 else encode_signed(paid, 7),
+                          "        " if icbc == "00000000" else icbc, insurer)
+            if len(line) != length:   # a control number or amount too wide for its field
+                raise RecordError(builder._codec["S01"].diagnose(line))
+            p.buf.append(line)
+            p.lines += 1
+            p.billed += paid
+            p.paid += paid
+            t[0] += paid
+            t[1] += paid
+            builder._buffered += 1
+            if builder._buffered >= _SPILL_AT:
+                builder._spill()
+        return add_s01
 
     def _payee_totals(self, raw: str) -> tuple:
         """(the payee's remittance, its practitioner's [billed, paid]) for a C02 text."""

@@ -30,7 +30,7 @@ import attrs
 from . import phn as phnmod
 from .codec import codec, codecs, join_patterns, mask, unknown_record
 from .errors import ERROR, WARNING, Finding, RecordError
-from .fields import date_cache, to_date
+from .fields import CALENDAR_DATE, to_date
 from .io import open_text, split_ending
 from .settings import Settings
 
@@ -121,30 +121,16 @@ class FileReader:
         remit_s = 0
         file_s = 0
         c02 = codecs_["C02"]
-        c02_len, c02_match, c02_dates, c02_new = c02.length, c02._match, c02._dates_ok, c02._from_line
+        c02_len, c02_new = c02.length, c02._from_line
         seq_sl = c02.layout.field("dc_seq").slice
         dc_sl = c02.layout.field("data_centre").slice
         plain, phn_hi, phn_lo, phn_ck, phn_expect = self._plain_claim()
         lane = self.lane
         fee_sl = c02.layout.field("fee_item").slice
-        # the fast path's own shortcuts: dc + sequence as one text; the three C02 dates found in
-        # the date cache (else the full check); a PHN whose check digit was right before
+        # the fast path checks data centre + sequence as one text (the plain pattern judged the dates)
         f = c02.layout.field
         assert f("dc_seq").start == f("data_centre").end + 1, "C02: data centre and sequence adjacent"
         dc_seq_sl = slice(f("data_centre").start - 1, f("dc_seq").end)
-        sd_sl, bd_sl, obd_sl = f("service_date").slice, f("birth_date").slice, f("oin_birth_date").slice
-        assert [x.name for x in c02.layout.fields if x.kind == "date"] == [
-            "service_date", "birth_date", "oin_birth_date"], "C02 dates: the fast path checks these three"
-        DATES = date_cache()
-        phn_sl = f("phn").slice
-        phn_seen: dict = {}
-
-        def phn_ok(phn: str, ok: bool) -> bool:
-            if ok:
-                if len(phn_seen) > 1_000_000:
-                    phn_seen.clear()
-                phn_seen[phn] = True
-            return ok
         HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
         pending_plain = False                # pending_c02 came by the fast path
         no = 0
@@ -159,15 +145,12 @@ class FileReader:
                 else:
                     text, ending = split_ending(text)
                 code = text[:3]
-                # Fast path: a valid C02 in sequence that the plain-claim pattern accepts and whose
-                # dates and PHN check digit are right. The slow path below finds exactly the same
+                # Fast path: a valid C02 in sequence that the plain-claim pattern accepts (dates
+                # included) and whose PHN check digit is right. The slow path below finds exactly the same
                 # nothing for it, only slower.
                 if (code == "C02" and expected_seq is not None and len(text) == c02_len and plain(text)
                         and text[dc_seq_sl] == "%s%07d" % (dc_text, expected_seq)
-                        and ((text[sd_sl] in DATES and text[bd_sl] in DATES and text[obd_sl] in DATES)
-                             or c02_dates(text))
-                        and (phn_seen.get(text[phn_sl])
-                             or phn_ok(text[phn_sl], text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]))):
+                        and text[phn_ck] == phn_expect[(HI[text[phn_hi]] + LO[text[phn_lo]]) % 11]):
                     if pending_c02 is not None:
                         # a plain claim asks for no note (not C/E/X, not N/B): without notes it is done
                         if pending_plain and (type(pending_c02) is tuple or not pending_c02.notes):
@@ -358,12 +341,20 @@ class FileReader:
         "correspondence": lambda f: "(?![NB])",                      # no note asked for
     }
 
+    @staticmethod
+    def _calendar(f) -> str:
+        """A date field in the plain-claim pattern: an existing date, 00000000 (or blanks where
+        the field allows them), so the fast path needs no date check of its own."""
+        if f.kind != "date":
+            return ""
+        return f"(?=00000000|{CALENDAR_DATE}" + (f"| {{{f.length}}})" if f.blank_ok else ")")
+
     def _plain_claim(self):
         """(fullmatch of the plain-claim pattern, PHN digit slices 2-5 and 6-9, index of the
         check digit, expected check digit by remainder for the settings)."""
         lay = codec("C02").layout
-        parts = [self._PLAIN[f.name](f) + f"(?:{f.k.pattern(f)})" if f.name in self._PLAIN
-                 else f.k.pattern(f) for f in lay.fields]
+        parts = [self._PLAIN.get(f.name, lambda f: "")(f) + self._calendar(f) + f"(?:{f.k.pattern(f)})"
+                 for f in lay.fields]
         a = lay.field("phn").start - 1
         s = self.settings
         expect = phnmod.expected_digits(s.phn_remainder_zero)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import pickle
+import re
 from datetime import date, datetime, time
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from teleproc import fields as F
 from teleproc import phn
 from teleproc.codec import codec
 from teleproc.errors import RecordError
@@ -273,3 +275,29 @@ def test_exactly_one_check_digit_or_none(body):
     ok = [d for d in "0123456789" if phn.is_valid(n + d)]
     r = phn.remainder(n + "0")
     assert ok == ([] if r in (0, 1) else [str(11 - r)])
+
+
+def _date_ok(s: str) -> bool:
+    try:
+        return F.to_date(s) is not None
+    except ValueError:
+        return False
+
+
+_CALENDAR = re.compile(F.CALENDAR_DATE)
+
+
+@pytest.mark.parametrize("year", ["0001", "0004", "0100", "0400", "1900", "1999", "2000", "2023", "2024",
+                                  "2100", "9996", "9999", "0000"])
+def test_calendar_date_pattern_is_to_date_on_every_day_of_a_year(year):
+    """The plain-claim fast path judges dates with one pattern: it must accept exactly what
+    to_date accepts (00000000 aside), leap years and century rules included."""
+    for month in range(0, 14):
+        for day in range(0, 33):
+            s = f"{year}{month:02d}{day:02d}"
+            assert bool(_CALENDAR.fullmatch(s)) == _date_ok(s), s
+
+
+@given(st.text(alphabet="0123456789", min_size=8, max_size=8))
+def test_calendar_date_pattern_is_to_date_on_any_8_digits(s):
+    assert bool(_CALENDAR.fullmatch(s)) == _date_ok(s)

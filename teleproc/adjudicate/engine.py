@@ -104,7 +104,6 @@ class Adjudicator:
         self._outcomes: Counter = Counter()
         self._refusal_codes: Counter = Counter()
         self._billed_total = self._paid_total = self._unknown_paid = 0
-        self._plain = self._plain_billed = 0   # claims and cents decide_plain paid (counted at stats)
         self._log = logger(run_id=run_id)
 
     # --- the interface -----------------------------------------------------------------------------
@@ -192,13 +191,14 @@ class Adjudicator:
         for h in self._holds:
             holds[h[4]] += 1
         outcomes = {o: self._outcomes.get(o, 0) for o in (PAID, ADJUSTED, REFUSED, HELD, REJECTED)}
-        outcomes[PAID] += self._plain
+        plain, plain_cents = self._plain_counts
+        outcomes[PAID] += plain
         return {
             "claims": sum(outcomes.values()),
             "outcomes": outcomes,
-            "fast_path_claims": self._plain,
-            "billed_cents": self._billed_total + self._plain_billed,
-            "paid_cents": self._paid_total + self._plain_billed,
+            "fast_path_claims": plain,
+            "billed_cents": self._billed_total + plain_cents,
+            "paid_cents": self._paid_total + plain_cents,
             "holds_pending": holds["pending"],
             "holds_review": holds["review"],
             "top_refusal_codes": self._refusal_codes.most_common(5),
@@ -234,59 +234,71 @@ class Adjudicator:
         a, b, c, d, e = store.LINE_C02
         self._plain_text = (f"%010dPAID    S01F%s  %s   %s{self.received:08d}0{'':20}%s%s%s%s%s", a, b, c, d, e)
         assert len(store.head(1, PAID, "S01", "ffs", "00100", 1, 1, 20240101, 0, "")) == store.LINE_AT["codes"][0] + 20
+        self._plain_counts = [0, 0]              # claims and cents decide_plain paid (for stats)
+        self.decide_plain = self._plain_decider()
 
-    def decide_plain(self, no: int, text: str) -> int | None:
-        """The S01 fast path for a claim the reader handed on as text (``no`` its line number; its
-        fee in ``lane``):
-        paid as billed when R07 (effective on the DOS, billable when received), R13 (not received
-        before the DOS), R30 (not the maternity pseudo-PHN), R56 (no start and finish time: nothing
-        to overlap) and the exact-duplicate check pass and the billed amount is within the
-        schedule. Returns the cents paid, or None: the claim must go the rules' way
-        (``decide_group``), which then explains it."""
-        fee_at, mode_at, dos_at, phn_at, units_at, billed_at, ts_at, te_at = self._at
-        if (text[mode_at] == "E"
-                or (text[ts_at] not in self._no_time and text[te_at] not in self._no_time)):
-            return None
-        fee = text[fee_at]
-        dos = text[dos_at]
-        key = fee + dos
-        cents = self._cents.get(key, -1)
-        if cents == -1:
-            spec = self._lane[fee]
-            day = int(dos)
-            cents = spec.cents_on(day) if spec.status == "active" and self.received >= spec.billable_from else None
-            if cents is not None and day > self.received and (self._refuse_future or fee == "14010"):
-                cents = None
-            self._cents[key] = cents
-        if cents is None:
-            return None
-        phn = text[phn_at]
-        units = text[units_at]
-        billed = int(text[billed_at])
-        if billed > cents * int(units) or phn in self._pseudo:
-            return None
+    def _plain_decider(self):
+        """``decide_plain``, with the run's constants bound in a closure (a claim's hot path
+        reads no attribute but the next line id)."""
+        adj = self
         hist = self.hist
-        if hist._stored and phn not in hist._pat:
-            hist.patient(phn)                 # the stored lines' duplicate keys (History.known)
-        dup = hash(text[self._who] + dos + fee + units)     # History.dup_key
-        keys = hist.keys
-        if dup in keys:
-            return None
-        keys.add(dup)
-        if fee in self._track_decided and phn in hist._billed:
-            hist.decided_line(phn, no)          # a same-day visit a held 14033 waits for (R61)
-        lid = self._next_id
-        self._next_id = lid + 1
+        keys, run_lines, pat, billed_map = hist.keys, hist.run_lines, hist._pat, hist._billed
+        stored = hist._stored
+        fee_at, mode_at, dos_at, phn_at, units_at, billed_at, ts_at, te_at = self._at
+        no_time, who, lane, cents_of = self._no_time, self._who, self._lane, self._cents
+        received, refuse_future, pseudo, track = (self.received, self._refuse_future, self._pseudo,
+                                                  self._track_decided)
         fmt, a, b, c, d, e = self._plain_text
-        line = fmt % (lid, fee, units, text[billed_at], text[a], text[b], text[c], text[d], text[e])
-        run = hist.run_lines.get(phn)         # History.record, inlined
-        if run is None:
-            hist.run_lines[phn] = [line]
-        else:
-            run.append(line)
-        self._plain += 1
-        self._plain_billed += billed
-        return billed
+        counts = self._plain_counts
+
+        def decide_plain(no: int, text: str) -> int | None:
+            """The S01 fast path for a claim the reader handed on as text (``no`` its line
+            number; its fee in ``lane``): paid as billed when R07 (effective on the DOS, billable
+            when received), R13 (not received before the DOS), R30 (not the maternity
+            pseudo-PHN), R56 (no start and finish time: nothing to overlap) and the
+            exact-duplicate check pass and the billed amount is within the schedule. Returns the
+            cents paid, or None: the claim must go the rules' way (``decide_group``), which then
+            explains it. Nothing changes when it returns None."""
+            if text[mode_at] == "E" or (text[ts_at] not in no_time and text[te_at] not in no_time):
+                return None
+            fee = text[fee_at]
+            dos = text[dos_at]
+            key = fee + dos
+            cents = cents_of.get(key, -1)
+            if cents == -1:
+                spec = lane[fee]
+                day = int(dos)
+                cents = spec.cents_on(day) if spec.status == "active" and received >= spec.billable_from else None
+                if cents is not None and day > received and (refuse_future or fee == "14010"):
+                    cents = None
+                cents_of[key] = cents
+            if cents is None:
+                return None
+            phn = text[phn_at]
+            units = text[units_at]
+            billed = int(text[billed_at])
+            if billed > cents * int(units) or phn in pseudo:
+                return None
+            if stored and phn not in pat:
+                hist.patient(phn)                 # the stored lines' duplicate keys (History.known)
+            dup = hash(text[who] + dos + fee + units)     # History.dup_key
+            if dup in keys:
+                return None
+            keys.add(dup)
+            if fee in track and phn in billed_map:
+                hist.decided_line(phn, no)          # a same-day visit a held 14033 waits for (R61)
+            lid = adj._next_id
+            adj._next_id = lid + 1
+            line = fmt % (lid, fee, units, text[billed_at], text[a], text[b], text[c], text[d], text[e])
+            run = run_lines.get(phn)              # History.record, inlined
+            if run is None:
+                run_lines[phn] = [line]
+            else:
+                run.append(line)
+            counts[0] += 1
+            counts[1] += billed
+            return billed
+        return decide_plain
 
     # --- one claim --------------------------------------------------------------------------------
     def _decide(self, claim, received: int, supersedes: int | None) -> Decision:
