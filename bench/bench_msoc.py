@@ -294,12 +294,9 @@ def main(argv=None) -> int:
             print(f"built {path}: {a.lines:,} lines, {patients:,} patients, "
                   f"{a.practitioners:,} practitioners in {time.perf_counter() - t0:.1f} s")
         print(f"store size: {path.stat().st_size / 2**20:.0f} MB")
-        got = _child("--measure", path)
-        if got is None:
+        m = _child_reporting("--measure", path)
+        if m is None:
             return 1
-        m, summary = got
-        for line in summary:
-            print(f"  {line}")
         print(f"SELECT sum(n) FROM ledger:        {m['scan_s']:.2f} s "
               f"({m['rows']:,} lines in {m['ledger_rows']:,} ledger rows)")
         print(f"SELECT count(dos) FROM claim_lines: {m['row_scan_s']:.2f} s "
@@ -312,12 +309,9 @@ def main(argv=None) -> int:
               f"(ru_maxrss {m['maxrss_mb']:.0f} MB)")
         ok = m["exit"] == 0 and m["msoc_s"] < 60 and m["peak_mb"] < 2048
         if a.panel:
-            got = _child("--measure-panel", path)
-            if got is None:
+            pm = _child_reporting("--measure-panel", path)
+            if pm is None:
                 return 1
-            pm, summary = got
-            for line in summary:
-                print(f"  {line}")
             print(f"panel end to end:                 {pm['panel_s']:.2f} s "
                   f"(CPU {pm['cpu_s']:.2f} s, exit {pm['exit']}); peak {pm['peak_mb']:.0f} MB "
                   f"VmHWM (ru_maxrss {pm['maxrss_mb']:.0f} MB)")
@@ -325,6 +319,18 @@ def main(argv=None) -> int:
               f"on {os.cpu_count()} CPUs (a busy machine stretches the wall time)")
         print("target (msoc < 60 s, memory < 2 GB):", "met" if ok else "NOT met")
     return 0
+
+
+def _child_reporting(flag: str, path: Path):
+    """Run a measuring child, print its command's summary lines, return its figures (None if
+    it failed)."""
+    got = _child(flag, path)
+    if got is None:
+        return None
+    figures, summary = got
+    for line in summary:
+        print(f"  {line}")
+    return figures
 
 
 if __name__ == "__main__":
