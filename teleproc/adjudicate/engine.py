@@ -11,16 +11,18 @@ The run orchestration calls, in this order::
 
 Per claim the engine reads the C02 line once (slices from formats/C02.toml), runs the rules that
 apply to its fee item (``rules.rules_for``), prices what is left (R12: min(billed, scheduled x
-units) in integer cents), and appends the ``claim_lines`` row, which is also the claim's history
-line for every later rule. Held claims (S04 BH) keep their raw records in ``holds``; a debit
-request (submission code E) reverses the claim it names and frees the limits that claim used.
-The line goes to the history as the ledger's fixed-width text (``store.head`` +
-``store.c02_columns``); the run's ledger rows, one per patient, are written at ``flush`` (once, at the run's end).
+units) in integer cents), and records the claim's line, which is also its history line for
+every later rule: the ledger's fixed-width text (``store.head`` + ``store.c02_columns``) and
+the tuple the rules read. The run's ledger rows, one per patient, are written at ``flush`` (the
+batch job flushes once, at the run's end). Held claims (S04 BH) keep their raw records in
+``holds``; a debit request (submission code E) reverses the claim it names and frees the limits
+that claim used.
 
-``decide_plain`` is the S01 fast path: a claim whose fee meets only the checks every fee meets
-(R07 effective, R13 received before DOS, R30 pseudo-PHN, exact duplicate) and that would be paid
-as billed is decided from its text, with no Claim, Case or Decision object; anything else it
-cannot settle goes the rules' way. ``tests/adjudicate/test_plain.py`` holds the two paths equal.
+``decide_plain`` is the S01 fast path: a claim whose fee meets only the checks every visit
+meets (R07 effective, R13 received before DOS, R30 pseudo-PHN, R56 times, exact duplicate) and
+that would be paid as billed is decided from its text, with no Claim, Case or Decision object;
+anything else it cannot settle goes the rules' way. ``tests/adjudicate/test_plain.py`` holds the
+two paths equal.
 """
 from __future__ import annotations
 
@@ -280,7 +282,7 @@ class Adjudicator:
             if billed > cents * int(units) or phn in pseudo:
                 return None
             if stored and phn not in pat:
-                hist.patient(phn)                 # the stored lines' duplicate keys (History.known)
+                hist.patient(phn)                 # loads the stored lines' duplicate keys into keys
             dup = hash(text[who] + dos + fee + units)     # History.dup_key
             if dup in keys:
                 return None

@@ -145,10 +145,6 @@ class History:
             self.keys.update(dup_key(ln[PRAC], ln[PHN], ln[DOS] or 0, ln[FEE], ln[BUNITS] or 0) for ln in lines)
         return lines
 
-    def known(self, phn: str) -> bool:
-        """Are the patient's stored lines in ``keys`` already (always, with an empty store)?"""
-        return not self._stored or phn in self._pat
-
     def practitioner(self, prac: str) -> list:
         lines = self._prac.get(prac)
         if lines is None:
