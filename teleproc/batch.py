@@ -84,7 +84,8 @@ def _registry(args):
 def _adjudicator(conn, run_id, received, args, registry):
     from .adjudicate.engine import Adjudicator
     return Adjudicator(conn, run_id=run_id, received=received, registry=registry,
-                       unknown_fee=getattr(args, "unknown_fee", "pay"))
+                       unknown_fee=getattr(args, "unknown_fee", "pay"),
+                       fast_path=not getattr(args, "no_fast_path", False))
 
 
 def _new_run(conn, kind, source, sha, dc, first, last, received, payment_date) -> int:
@@ -377,6 +378,8 @@ def _common(p):
     p.add_argument("--report", help="write the run summary as JSON here")
     p.add_argument("--unknown-fee", choices=("pay", "refuse"), default="pay",
                    help="a fee item outside the schedule: paid as billed (default) or refused")
+    p.add_argument("--no-fast-path", action="store_true",
+                   help="decide every claim the rules' way (same answers, slower: for checking)")
     p.add_argument("--line-ending", choices=("crlf", "lf"))
     p.add_argument("--return-lengths", choices=("measured", "oscar"))
 
