@@ -288,11 +288,19 @@ def run_release(args, out=None) -> int:
     registry = _registry(args)
     conn = store.connect(args.state)
     try:
-        pending = conn.execute("SELECT COUNT(*) FROM holds WHERE state = 'pending'").fetchone()[0]
+        review = getattr(args, "review", None)
+        lines = getattr(args, "line", None)
+        if lines and not review:
+            raise UsageError("--line picks claims held for review: use it with --review pay|refuse")
+        pending = conn.execute("SELECT COUNT(*) FROM holds WHERE state = ?",
+                               ("review" if review else "pending",)).fetchone()[0]
         with store.transaction(conn):
             run_id = _new_run(conn, "release", None, None, None, None, None, payment_date, payment_date)
             adj = _adjudicator(conn, run_id, payment_date, args, registry)
-            answers = list(adj.release())
+            try:
+                answers = list(adj.release(review, lines))
+            except ValueError as e:
+                raise UsageError(f"--line: {e}") from None
             dc = answers[0][0].record.data_centre if answers else ""
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
                                         settings=settings, names=registry.names() if registry else {})
@@ -393,6 +401,12 @@ def register(sub) -> None:
                    help="process a submission whose data-centre sequence does not continue the last one")
     a.add_argument("--phn-remainder-zero", choices=("invalid", "check_digit_0"))
     a.set_defaults(func=cmd_adjudicate)
-    r = sub.add_parser("release", help="decide pending holds (BH) without a new submission")
+    r = sub.add_parser("release", help="decide pending holds (BH) without a new submission, or answer "
+                                       "claims held for review (--review)")
     _common(r)
+    r.add_argument("--review", choices=("pay", "refuse"),
+                   help="answer the claims held for review instead: pay (every rule but the review "
+                        "finding) or refuse (ED)")
+    r.add_argument("--line", type=int, action="append", metavar="LINE_ID",
+                   help="with --review: only this held line (repeatable; default: all held for review)")
     r.set_defaults(func=cmd_release)

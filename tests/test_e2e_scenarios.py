@@ -351,3 +351,40 @@ def test_run_summary_goes_to_the_current_stderr(tmp_path):
     with contextlib.redirect_stderr(buf):
         run_demo_1(tmp_path)
     assert "29 claims answered" in buf.getvalue()
+
+
+def test_release_review_answers_claims_held_for_review(tmp_path, capsys):
+    """R56: a visit overlapping a paid conference is held for review (S04 BF). `release` alone
+    leaves it; `release --review refuse --line ID` answers that one claim S03 ED; --line
+    without --review, or naming no such hold, is a usage error (exit 2) and changes nothing."""
+    sub = write_submission(tmp_path / "s.txt", [
+        dict(prac="10001", phn=X, dos=date(2024, 4, 10), fee="14016", billed=8000, units=2, dx1="V58",
+             ts="1400", te="1430"),
+        dict(prac="10001", phn=X, dos=date(2024, 4, 11), fee="16100", ts="0900", te="0910"),
+    ])
+    db = tmp_path / "state.db"
+    assert adjudicate(sub, db, tmp_path / "r1.txt", received="20240501", registry=None) == 0
+    sub2 = write_submission(tmp_path / "s2.txt", [
+        dict(prac="10001", phn=X, dos=date(2024, 4, 10), fee="16100", ts="1420", te="1440"),
+    ], seq0=last_seq(sub) + 1)
+    assert adjudicate(sub2, db, tmp_path / "r2.txt", received="20240502", registry=None) == 0
+    held = answers(records(tmp_path / "r2.txt"))
+    assert [(r.CODE, codes_of(r)) for r in held] == [("S04", ["BF"])]
+    (line_id,), = sqlite3.connect(db).execute("SELECT line_id FROM holds WHERE state = 'review'").fetchall()
+    before = row_counts(db)
+    assert cli("release", "--state", db, "--out", tmp_path / "none.txt", "--line", line_id) == 2
+    assert cli("release", "--state", db, "--out", tmp_path / "none.txt", "--review", "pay",
+               "--line", line_id + 100) == 2
+    assert "no claim held for review with line id" in capsys.readouterr().err
+    assert row_counts(db) == before and not (tmp_path / "none.txt").exists()
+    assert cli("release", "--state", db, "--out", tmp_path / "plain.txt") == 0   # pending holds only
+    assert [r.CODE for r in records(tmp_path / "plain.txt")] == ["VTC"]
+    out = tmp_path / "review.txt"
+    assert cli("release", "--state", db, "--out", out, "--review", "refuse", "--line", line_id) == 0
+    recs = records(out)
+    check_structure(recs)
+    assert [(r.CODE, codes_of(r)) for r in answers(recs)] == [("S03", ["ED"])]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT state FROM holds").fetchall() == [("released",)]
+    assert conn.execute("SELECT status, supersedes, reasons FROM claim_lines ORDER BY line_id DESC LIMIT 1"
+                        ).fetchone() == ("REFUSED", line_id, "REVIEW:REVIEW_REFUSED")

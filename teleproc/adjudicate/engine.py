@@ -100,6 +100,7 @@ class Adjudicator:
         self._extras: list = []              # line_extra rows (line id, reasons, supersedes) not written yet
         self._holds: list = []               # holds rows not written yet
         self._released: list = []            # hold line ids decided again
+        self._reviewed: list = []            # review hold line ids answered (release --review)
         self._reversals: list = []           # (reversed line id, debit line id) not written yet
         self._ints: dict = {}
         self._strs: dict = {}                # C02 slice -> one shared stripped value (history memory)
@@ -124,20 +125,35 @@ class Adjudicator:
         if not claim.findings:
             self.hist.billed(claim.record.line[self._phn_at], claim)
 
-    def release(self) -> list:
-        """Decide every pending hold again, in original order, before the run's new claims:
-        ``[(claim, decision, date MSP received it)]``."""
+    def release(self, review: str | None = None, lines=None) -> list:
+        """Decide held claims again, in original order, before the run's new claims:
+        ``[(claim, decision, date MSP received it)]``.
+
+        By default the pending holds (BH). ``review="pay"`` or ``"refuse"`` instead answers the
+        claims held for review (the R05/R46/R56/R76 ``REVIEW`` finding), all of them or only
+        the held line ids in ``lines``: "pay" decides them with every rule, the review finding
+        waived (the reviewer accepts what it questioned); "refuse" refuses them
+        (``REVIEW_REFUSED``, finding_codes.csv)."""
+        state = "pending" if review is None else "review"
         rows = self.conn.execute(
-            "SELECT line_id, c02, notes, received FROM holds WHERE state = 'pending' ORDER BY line_id").fetchall()
+            "SELECT line_id, c02, notes, received FROM holds WHERE state = ? ORDER BY line_id", (state,)).fetchall()
+        done = self.hist.redecided                # answered earlier in this run (not flushed yet)
+        rows = [r for r in rows if r[0] not in done]
+        if lines is not None:
+            wanted = set(lines)
+            missing = sorted(wanted - {r[0] for r in rows})
+            if missing:
+                raise ValueError(f"no claim held for review with line id {', '.join(map(str, missing))}")
+            rows = [r for r in rows if r[0] in wanted]
         out = []
         for i, (held_id, c02, notes, received) in enumerate(rows):
             claim = claim_from_lines(i, 0, c02, notes.split("\n") if notes else [])
             self.hist.redecided.add(held_id)
-            self._released.append(held_id)
+            (self._released if review is None else self._reviewed).append(held_id)
             self.ctx.group = ()
-            out.append((claim, self._decide(claim, received, held_id), from_ymd(received)))
+            out.append((claim, self._decide(claim, received, held_id, review), from_ymd(received)))
         if rows:
-            self._log.info("holds_released", count=len(rows))
+            self._log.info("holds_released" if review is None else "reviews_answered", count=len(rows))
         return out
 
     def decide_group(self, claims: list) -> list:
@@ -175,10 +191,11 @@ class Adjudicator:
                              "ON CONFLICT (line_id) DO UPDATE SET reversed_by = excluded.reversed_by",
                              self._reversals)
             self._reversals = []
-        if self._released:
+        if self._released or self._reviewed:
             conn.executemany("UPDATE holds SET state = 'released' WHERE line_id = ?",
-                             [(i,) for i in self._released])
+                             [(i,) for i in self._released + self._reviewed])
             self._released = []
+            self._reviewed = []
         if self._holds:
             conn.executemany("INSERT INTO holds (line_id, c02, notes, received, state) VALUES (?, ?, ?, ?, ?)",
                              self._holds)
@@ -189,7 +206,8 @@ class Adjudicator:
         stored = self.conn.execute("SELECT state, COUNT(*) FROM holds WHERE state IN ('pending', 'review') "
                                    "GROUP BY state").fetchall()
         holds = Counter(dict(stored))
-        holds["pending"] -= len(self._released)
+        holds["pending"] -= len(self._released)     # (before a flush: not in the store yet)
+        holds["review"] -= len(self._reviewed)
         for h in self._holds:
             holds[h[4]] += 1
         outcomes = {o: self._outcomes.get(o, 0) for o in (PAID, ADJUSTED, REFUSED, HELD, REJECTED)}
@@ -303,7 +321,7 @@ class Adjudicator:
         return decide_plain
 
     # --- one claim --------------------------------------------------------------------------------
-    def _decide(self, claim, received: int, supersedes: int | None) -> Decision:
+    def _decide(self, claim, received: int, supersedes: int | None, review: str | None = None) -> Decision:
         if claim.findings:
             return self._reject(claim, received, supersedes)
         raw = claim.raw
@@ -341,10 +359,16 @@ class Adjudicator:
             finding = "DOS_MISSING"
         elif spec is None and self.unknown_fee == "refuse":
             finding = "UNKNOWN_FEE"
+        elif review == "refuse":                 # a reviewer's refusal (release --review refuse)
+            finding = case.fail("REVIEW", "REVIEW_REFUSED")
         else:
             ctx = self.ctx
             for rule in (self._rules[fee] if spec is not None else self._unknown_rules):
                 finding = rule(case, ctx)
+                if finding == "REVIEW" and review == "pay":
+                    case.adjust(case.rid or rule.rid, "REVIEW_ACCEPTED")   # traced, no code
+                    case.rid = finding = None
+                    continue
                 if finding is not None:
                     break
 

@@ -1,7 +1,9 @@
 """Worked examples of seed-rules.md 2.4 (CDM) and 2.5 (conferencing)."""
 from datetime import date as D
 
-from .factories import Run, check, make_claim, registry
+import pytest
+
+from .factories import Run, check, make_claim, registry, scheduled
 
 B, C, E, F = "9000000061", "9000000062", "9000000063", "9000000064"
 
@@ -150,3 +152,26 @@ def test_registry_arrangement_does_not_exclude_cdm():
     r = Run(registry=registry([dict(number="P1", arrangement="salary")]))
     r.decide(*visits(B, D(2024, 6, 1), D(2024, 11, 20)))
     check(r.one(make_claim(fee="14050", phn=B, dos=D(2025, 3, 1))), "PAID", cents=12500)
+
+
+def test_r56_review_holds_are_paid_or_refused_by_the_reviewer():
+    """A claim held for review (BF) waits for a person: release(review=...) answers it, paid
+    with every rule but the review finding, or refused ED; pending-hold release leaves it."""
+    r = Run()
+    check(r.one(make_claim(fee="14016", ts="1400", te="1430", units=2, **CONF)), "PAID", cents=8000)
+    first = check(r.one(make_claim(fee="00100", ts="1420", te="1440")), "HELD", ["BF"])
+    second = check(r.one(make_claim(fee="00100", ts="1425", te="1445", units=2)), "HELD", ["BF"])
+    r2 = r.next_run()
+    assert r2.released == []                                 # not a pending hold
+    assert r2.adj.stats()["holds_review"] == 2
+    ((_, paid, _),) = r2.adj.release("pay", [first.line_id])
+    check(paid, "PAID", [], cents=scheduled("00100", D(2024, 3, 5)))
+    assert paid.reasons == ("R56:REVIEW_ACCEPTED",)
+    with pytest.raises(ValueError, match=str(first.line_id)):   # answered already
+        r2.adj.release("refuse", [first.line_id])
+    ((_, refused, _),) = r2.adj.release("refuse")
+    check(refused, "REFUSED", ["ED"])
+    assert r2.adj.stats()["holds_review"] == 0
+    rows = r2.lines("line_id", "status", "record_code", "supersedes", "reasons")
+    assert rows[-2:] == [(paid.line_id, "PAID", "S01", first.line_id, "R56:REVIEW_ACCEPTED"),
+                         (refused.line_id, "REFUSED", "S03", second.line_id, "REVIEW:REVIEW_REFUSED")]
