@@ -271,7 +271,8 @@ def encode(v: dict) -> str:
 def add_lines(conn: sqlite3.Connection, run_id: int, rows) -> None:
     """Write lines given as dicts of ``claim_lines`` column values (``encode``), with their
     reasons / supersedes / reversed_by, one ledger row per patient: what a tool or a test uses to
-    fill a store without adjudicating."""
+    fill a store without adjudicating. It writes no ``ledger_prac`` pairs (the analytics do not
+    read them; the adjudicator's practitioner-scoped caps do)."""
     by_phn: dict = {}
     extra = []
     for v in rows:
