@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
-from bench_codec import _rss_mb, machine, submission  # noqa: E402  (same cache, same RSS probe)
+from bench_codec import _rss_mb, baseline, machine, submission  # noqa: E402  (same cache, same RSS probe)
 
 MEASURES = ("read", "slice", "floor", "parse", "e2e", "phases")
 LABELS = {
@@ -95,15 +95,8 @@ def child(name: str, path: str, tree: str, received: str) -> dict:
     t0 = time.perf_counter()
     c0 = time.process_time()
     try:
-        if name == "read":
-            with open(path, "r", encoding="latin-1", newline="") as fh:
-                for _ in fh:
-                    n += 1
-        elif name == "slice":
-            with open(path, "r", encoding="latin-1", newline="") as fh:
-                for line in fh:
-                    getter(line)
-                    n += 1
+        if name in ("read", "slice"):
+            n = baseline(name, path, getter)
         elif name == "parse":
             reader = FileReader(path)
             for _ in iter_claims(reader):
