@@ -219,7 +219,7 @@ def _phases(path: str, tmp: str, received: str):
     loop, the calls it makes per claim (the fast path, the rules' way, the two return-file
     adders, turning a text into a Claim). What the loop spends outside those calls is the
     reader (validation), grouping and the loop itself. Each timed call costs ~0.3 us more."""
-    from teleproc import batch, claims, cli, store
+    from teleproc import batch, cli, store
     from teleproc.adjudicate import engine
     from teleproc.remit import ReturnFileBuilder
 

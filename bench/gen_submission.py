@@ -221,7 +221,6 @@ def generate(path, claims: int, patients: int = 200_000, seed: int = 1, *,
             if today <= 0:
                 continue
             dstr = "%04d%02d%02d" % (d.year, d.month, d.day)
-            dord = d.toordinal()
             md = d.month * 100 + d.day
             n_day = 0
             while n_day < today:

@@ -22,14 +22,12 @@ import hashlib
 import json
 import sys
 import time
-from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
 from . import store
 from .claims import claim_from_item, claim_from_text
-from .decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED
-from .errors import ERROR, UsageError
+from .errors import UsageError
 from .log import logger
 from .remit import ReturnFileBuilder
 from .settings import Settings

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import ERROR, RecordError, TeleprocError, UsageError
+from .errors import RecordError, TeleprocError, UsageError
 from .log import configure, logger
 from .progress import Progress
 from .settings import Settings
@@ -144,7 +144,7 @@ def cmd_build(args) -> int:
 
 def cmd_roundtrip(args) -> int:
     """parse + rebuild from field values == the file, byte for byte (its own line endings)."""
-    from .codec import codec, codecs
+    from .codec import codecs
     from .io import read_lines
     path = _input(args.file)
     cs = codecs()

@@ -16,7 +16,7 @@ import functools
 import re
 
 from .errors import ERROR, Finding, RecordError, WARNING
-from .fields import _DATE_CACHE, CODEGEN_NAMESPACE, Defect, date_text, encode_signed, time_text, to_date, to_timestamp
+from .fields import _DATE_CACHE, CODEGEN_NAMESPACE, Defect, date_text, encode_signed, time_text
 from .layout import Layout, load_layouts
 from .log import mask_phn, mask_text
 from .records import RECORD_CLASSES

@@ -25,8 +25,6 @@ from calendar import monthrange
 from pathlib import Path
 from typing import Iterator
 
-import attrs
-
 from . import phn as phnmod
 from .codec import codec, codecs, join_patterns, mask, unknown_record
 from .errors import ERROR, WARNING, Finding, RecordError
@@ -122,7 +120,6 @@ class FileReader:
         file_s = 0
         c02 = codecs_["C02"]
         c02_len, c02_new = c02.length, c02._from_line
-        seq_sl = c02.layout.field("dc_seq").slice
         dc_sl = c02.layout.field("data_centre").slice
         plain, phn_hi, phn_lo, phn_ck, phn_expect = self._plain_claim()
         lane = self.lane

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

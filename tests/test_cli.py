@@ -3,12 +3,10 @@ codes 0 / 1 / 2; atomic writes."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from teleproc import cli
 from teleproc.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -10,10 +10,7 @@ import json
 import sqlite3
 from datetime import date
 
-import pytest
-
 from e2e_helpers import (DEMO, answers, check_structure, lines_of, records, run_demo_1, run_demo_2)
-from teleproc.codec import parse_line
 
 
 def _make_demo():
