@@ -167,13 +167,10 @@ def claim_from_lines(index: int, line_no: int, c02_line: str, n01_lines=()) -> C
 
 
 def iter_claims(reader):
-    """Claims of a submission, in file order (one per C02, notes attached). A reader with a
-    ``lane`` also hands on ``(line number, text)`` pairs: passed through as they are."""
+    """Claims of a submission, in file order (one per C02, notes attached), from a reader without
+    a ``lane`` (the adjudicate job reads its lane pairs itself: ``batch._decide_all``)."""
     index = 0
     for item in reader:
-        if type(item) is tuple:
-            yield item
-            index += 1
-        elif item.code == "C02":
+        if item.code == "C02":
             yield claim_from_item(index, item)
             index += 1
