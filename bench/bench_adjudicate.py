@@ -107,7 +107,7 @@ def child(name: str, path: str, tree: str, received: str) -> dict:
             with open(os.devnull, "w") as devnull:
                 sys.stderr = devnull      # the summary and the log line
                 try:
-                    rc = cli.main(["adjudicate", path, "--state", os.path.join(tmp, "state.db"),
+                    rc = cli.main(["adjudicate", path, "--state", os.path.join(tmp, "state.db"), "--new-store",
                                    "--out", os.path.join(tmp, "return.txt"), "--received", received,
                                    "--report", os.path.join(tmp, "report.json"), "--log-level", "ERROR"])
                 finally:
@@ -270,7 +270,7 @@ def _phases(path: str, tmp: str, received: str):
     try:
         with open(os.devnull, "w") as devnull:
             sys.stderr = devnull
-            rc = cli.main(["adjudicate", path, "--state", os.path.join(tmp, "state.db"),
+            rc = cli.main(["adjudicate", path, "--state", os.path.join(tmp, "state.db"), "--new-store",
                            "--out", os.path.join(tmp, "return.txt"), "--received", received,
                            "--report", os.path.join(tmp, "report.json"), "--log-level", "ERROR"])
     finally:

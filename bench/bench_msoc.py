@@ -83,7 +83,7 @@ def build(path: Path, lines: int, patients: int, practitioners: int, seed: int) 
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     rng = random.Random(seed)
-    conn = store.connect(path)                       # schema version 2, the claim_lines view
+    conn = store.create(path)                        # schema version 2, the claim_lines view
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-262144")        # 256 MB while building

@@ -159,7 +159,7 @@ def run_adjudicate(args, out=None) -> int:
         if fh.read(3) != b"VS1":
             raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
     registry = _registry(args)   # a bad --registry is a usage error before anything else happens
-    conn = store.connect(args.state)
+    conn = store.connect(args.state, new=getattr(args, "new_store", False))
     gc_was = gc.isenabled()
     gc.disable()   # millions of short-lived acyclic objects: reference counting frees them
     try:
@@ -376,7 +376,8 @@ def cmd_release(args) -> int:
 
 
 def _common(p):
-    p.add_argument("--state", required=True, help="the SQLite state store (created on first use)")
+    p.add_argument("--state", required=True,
+                   help="the SQLite state store (must exist; adjudicate --new-store creates it)")
     p.add_argument("--out", required=True, help="the return file to write (atomically)")
     p.add_argument("--registry", help="directory with practitioners.csv and patients.csv")
     p.add_argument("--payment-date", type=_ymd_arg, help="remittance date on the S-records, YYYYMMDD")
@@ -394,6 +395,9 @@ def register(sub) -> None:
     a = sub.add_parser("adjudicate", help="decide every claim of a submission and write the return file")
     a.add_argument("submission")
     _common(a)
+    a.add_argument("--new-store", action="store_true",
+                   help="create the --state store (refused when the path exists); without it the "
+                        "store must exist, so a mistyped path never starts an empty history")
     a.add_argument("--received", type=_ymd_arg, help="date MSP received the file, YYYYMMDD (default today)")
     a.add_argument("--allow-sequence-gap", action="store_true",
                    help="process a submission whose data-centre sequence does not continue the last one")

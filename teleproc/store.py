@@ -10,10 +10,13 @@ integer cents; times as integers ``HHMM`` or NULL.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Iterator
+
+from .errors import TeleprocError
 
 SCHEMA_VERSION = 2
 
@@ -79,21 +82,134 @@ CREATE TABLE IF NOT EXISTS holds (
 """
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating on first use) the store at ``path`` and make sure the schema exists."""
-    conn = sqlite3.connect(str(path), isolation_level=None)  # we BEGIN/COMMIT ourselves
-    conn.execute("PRAGMA page_size=16384")   # takes effect on a new file only: fewer, larger pages
-    conn.execute("PRAGMA journal_mode=WAL")
+# ``PRAGMA application_id``: marks a SQLite file as a teleproc store ("TPLC"). A SQLite file
+# without it is refused untouched: pointing --state at another program's database must not
+# add our tables to it.
+APPLICATION_ID = 0x54504C43
+_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(TeleprocError):
+    """The state store cannot be used as asked (missing, not ours, wrong schema, busy...):
+    exit status 2, one line naming the path."""
+
+
+def _pragmas(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=OFF")
     conn.execute("PRAGMA cache_size=-65536")   # 64 MB page cache: bulk inserts stay in memory longer
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (0, SCHEMA_VERSION):
-        raise RuntimeError(f"state store {path} has schema version {version}; "
-                           f"this teleproc expects {SCHEMA_VERSION}")
+
+
+def _memory() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    _pragmas(conn)
+    _init(conn)
+    return conn
+
+
+def _init(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
     conn.executescript(SCHEMA)
     conn.executescript(VIEW)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def create(path: str | Path) -> sqlite3.Connection:
+    """A new, empty store at ``path`` (``adjudicate --new-store``): refuses a path that exists,
+    even an empty file, so a store is never created over something else. The file is 0600."""
+    if str(path) == ":memory:":
+        return _memory()
+    p = Path(path)
+    if p.exists() or p.is_symlink():
+        raise StoreError(f"{path}: already exists; --new-store creates a new store only "
+                         "(leave it out to use the existing one)")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise StoreError(f"{path}: no directory {parent}")
+    try:
+        fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as e:
+        raise StoreError(f"{path}: cannot create the store: {e.strerror}") from None
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(str(p), isolation_level=None)   # we BEGIN/COMMIT ourselves
+        conn.execute("PRAGMA page_size=16384")   # a new file only: fewer, larger pages
+        # the mark and the version go into the file's header before WAL mode, so that
+        # check_file reads them from the file itself
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        _pragmas(conn)
+        _init(conn)
+    except sqlite3.Error as e:
+        with contextlib.suppress(OSError):
+            p.unlink()
+        raise StoreError(f"{path}: cannot create the store: {e}") from None
+    return conn
+
+
+def check_file(path: str | Path) -> tuple[int, int]:
+    """(application id, schema version) read from the SQLite header of an existing store file,
+    without opening it through SQLite (a file that is not ours stays untouched). Raises
+    StoreError for a missing path, a folder, or a file that is not a teleproc store."""
+    p = Path(path)
+    if p.is_dir():
+        raise StoreError(f"{path}: is a directory, not a state store")
+    if not p.exists():
+        raise StoreError(f"no store at {path}; pass --new-store to create one")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(100)
+    except OSError as e:
+        raise StoreError(f"{path}: cannot read the state store: {e.strerror}") from None
+    if len(head) < 100 or not head.startswith(_HEADER):
+        raise StoreError(f"{path}: not a teleproc state store (not an SQLite database"
+                         f"{', empty file' if not head else ''})")
+    version = int.from_bytes(head[60:64], "big")
+    app = int.from_bytes(head[68:72], "big")
+    if (app != APPLICATION_ID or version != SCHEMA_VERSION) and Path(f"{p}-wal").exists():
+        # a header change may still sit in the write-ahead log of an open connection
+        try:
+            ro = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
+            try:
+                app = ro.execute("PRAGMA application_id").fetchone()[0]
+                version = ro.execute("PRAGMA user_version").fetchone()[0]
+            finally:
+                ro.close()
+        except sqlite3.Error:
+            pass
+    if app != APPLICATION_ID:
+        raise StoreError(f"{path}: not a teleproc state store (an SQLite file of another program); "
+                         "left untouched")
+    return app, version
+
+
+def connect(path: str | Path, *, write: bool = True, new: bool = False) -> sqlite3.Connection:
+    """Open an existing store (``new=True``: a new one, see ``create``). A missing path, a
+    folder, a SQLite file without teleproc's application id, or another schema version is
+    refused with a StoreError and the file is left as it was. ``write=False`` opens it read
+    only (the reading commands: msoc, panel, runs...)."""
+    if new:
+        return create(path)
+    if str(path) == ":memory:":
+        return _memory()
+    _, version = check_file(path)
+    if version != SCHEMA_VERSION:
+        hint = ("run `teleproc migrate --state PATH` first" if version < SCHEMA_VERSION
+                else "it was written by a newer teleproc")
+        raise StoreError(f"{path}: state store has schema version {version}; this teleproc expects "
+                         f"{SCHEMA_VERSION} ({hint})")
+    try:
+        if write:
+            conn = sqlite3.connect(str(path), isolation_level=None)
+        else:
+            conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True,
+                                   isolation_level=None)
+        _pragmas(conn)
+        conn.execute("SELECT 1 FROM ledger LIMIT 1").fetchone()   # readable and ours
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path}: cannot open the state store: {e}") from None
     return conn
 
 

@@ -35,6 +35,8 @@ def cli(*argv) -> int:
 def adjudicate(submission, state, out, *, received: str, payment: str | None = None,
                registry=DEMO_REGISTRY, report=None, extra=()) -> int:
     argv = ["adjudicate", submission, "--state", state, "--out", out, "--received", received]
+    if not Path(state).exists():      # the first run on a store creates it, as a user must
+        argv.append("--new-store")
     if payment:
         argv += ["--payment-date", payment]
     if registry is not None:

@@ -8,6 +8,7 @@ the output path untouched.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sqlite3
 from datetime import date
 
@@ -81,6 +82,7 @@ def args_for(tmp_path, sub, **kw):
               registry=None, received=date(2024, 2, 1), payment_date=None, timestamp=None,
               report=None, unknown_fee="pay", allow_sequence_gap=False, line_ending=None,
               return_lengths=None, phn_remainder_zero=None)
+    ns["new_store"] = not Path(ns["state"]).exists()
     ns.update(kw)
     return argparse.Namespace(**ns)
 
@@ -175,9 +177,8 @@ def test_same_state_and_input_give_identical_output(tmp_path, monkeypatch):
 def test_failure_before_commit_leaves_store_and_output_untouched(tmp_path, monkeypatch):
     sub = tmp_path / "sub.txt"
     write_submission(sub, [("11111", PHNS[0], 1000, False)] * 3)
+    store.create(tmp_path / "state.db").close()
     args = args_for(tmp_path, sub)
-    conn = store.connect(args.state)
-    conn.close()
     before = sqlite3.connect(args.state).execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     monkeypatch.setattr(batch, "_adjudicator", lambda *a, **kw: ScriptedAdjudicator([PAID]))
 

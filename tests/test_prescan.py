@@ -25,6 +25,8 @@ def _answers(tmp_path, sub, out="r.txt", received="20240301", command="adjudicat
     argv = ["--log-level", "WARNING", command]
     if command == "adjudicate":
         argv += [str(sub), "--received", received]
+        if not (tmp_path / "s.db").exists():
+            argv.append("--new-store")
     argv += ["--state", str(tmp_path / "s.db"), "--out", str(tmp_path / out), "--payment-date", received]
     assert main(argv) == 0
     lines = (tmp_path / out).read_bytes().decode().split("\r\n")

@@ -214,7 +214,7 @@ def test_adjudicate_release_and_analytics_success_paths(capsys, caplog, logs, su
     (reg / "patients.csv").write_text(f"phn,sex,residence\n{CANARY_PHN},M,home\n")
     (reg / "practitioners.csv").write_text("practitioner_number,name,specialty\n12345,DR TEST,00\n")
     db, out = tmp_path / "s.db", tmp_path / "return.txt"
-    rc, _, err = run(capsys, caplog, logs, "adjudicate", submission, "--state", db, "--out", out,
+    rc, _, err = run(capsys, caplog, logs, "adjudicate", submission, "--state", db, "--new-store", "--out", out,
                      "--registry", reg, "--received", "20240201", "--report", tmp_path / "r.json")
     assert rc == 0 and out.exists()
     codes = [l[:3] for l in out.read_text().splitlines()]

@@ -110,6 +110,10 @@ def test_a_rejected_claims_broken_numbers_are_stored_as_zeros():
 
 def test_a_store_of_another_schema_version_is_refused(tmp_path):
     path = tmp_path / "old.db"
-    sqlite3.connect(path).execute("PRAGMA user_version = 1").connection.close()
-    with pytest.raises(RuntimeError, match="schema version 1"):
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {store.APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("CREATE TABLE t(x)")
+    conn.close()
+    with pytest.raises(store.StoreError, match="schema version 1.*migrate"):
         store.connect(path)

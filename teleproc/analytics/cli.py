@@ -106,20 +106,10 @@ def _output_args(p, patients_help: str) -> None:
 # ------------------------------------------------------------------------------- helpers
 def open_store(path: Path) -> sqlite3.Connection:
     """Open an existing state store read only (analytics never write, never create one)."""
-    if not path.is_file():
-        raise UsageError(f"{path}: no such state store")
     try:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') "
-                             "AND name = 'claim_lines'").fetchone()
-    except sqlite3.DatabaseError as e:
-        raise UsageError(f"{path}: not a teleproc state store ({e})") from None
-    if not found or version != store.SCHEMA_VERSION:
-        conn.close()
-        raise UsageError(f"{path}: not a teleproc state store (schema version {version}, "
-                         f"expected {store.SCHEMA_VERSION} with a claim_lines table)")
-    return conn
+        return store.connect(path, write=False)
+    except store.StoreError as e:
+        raise UsageError(str(e)) from None
 
 
 def _cell(value) -> str:

@@ -53,7 +53,7 @@ class Lines:
 @pytest.fixture
 def lines(tmp_path: Path) -> Lines:
     path = tmp_path / "state.db"
-    conn = store.connect(path)
+    conn = store.create(path)
     yield Lines(conn, path)
     conn.close()
 

@@ -339,7 +339,7 @@ def test_missing_files_and_bad_arguments(example, cli, tmp_path):
     lines, acg, weights = example
     base = ("msoc", "--period-end", END)
     r = cli(*base, "--state", tmp_path / "nope.db")
-    assert r.code == 2 and "no such state store" in r.err
+    assert r.code == 2 and "no store at" in r.err
     assert not (tmp_path / "nope.db").exists()                # never created
     junk = tmp_path / "junk.db"
     junk.write_text("not a database at all" * 100)

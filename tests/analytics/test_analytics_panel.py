@@ -103,7 +103,7 @@ def test_empty_store_and_bad_inputs(lines, cli, tmp_path):
     r = cli("panel", "--state", lines.path, "--format", "json")
     assert r.code == 0 and json.loads(r.out) == [] and "empty store" in r.err
     r = cli("panel", "--state", tmp_path / "missing.db")
-    assert r.code == 2 and "no such state store" in r.err
+    assert r.code == 2 and "no store at" in r.err
     assert cli("panel", "--state", lines.path, "--as-of", "2024-01-01").code == 2
 
 
