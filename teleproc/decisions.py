@@ -36,6 +36,7 @@ class Decision(NamedTuple):
     paid_fee: str = ""         # fee item paid under ('' = as billed)
     reasons: tuple = ()        # rule trace, e.g. ("R62:CAP_PATIENT_CY",); never patient data
     line_id: int | None = None # claim_lines row written for it (set by the adjudicator)
+    trace: str = ""            # the same with the facts each rule used (teleproc.trace; stored)
 
     @property
     def record_code(self) -> str:

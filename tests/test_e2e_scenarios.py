@@ -387,4 +387,4 @@ def test_release_review_answers_claims_held_for_review(tmp_path, capsys):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT state FROM holds").fetchall() == [("released",)]
     assert conn.execute("SELECT status, supersedes, reasons FROM claim_lines ORDER BY line_id DESC LIMIT 1"
-                        ).fetchone() == ("REFUSED", line_id, "REVIEW:REVIEW_REFUSED")
+                        ).fetchone() == ("REFUSED", line_id, f"REVIEW:REVIEW_REFUSED[held={line_id}]")

@@ -34,7 +34,7 @@ from teleproc.claims import claim_from_lines
 from teleproc.decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
 from teleproc.layout import layout
 from teleproc.log import logger
-from teleproc import store
+from teleproc import store, trace
 from teleproc.store import from_ymd, ymd
 
 from . import history as H
@@ -358,16 +358,16 @@ class Adjudicator:
         if day is None:
             finding = "DOS_MISSING"
         elif spec is None and self.unknown_fee == "refuse":
-            finding = "UNKNOWN_FEE"
+            finding = case.why("UNKNOWN_FEE", {"fee": fee, "option": "--unknown-fee_refuse"})
         elif review == "refuse":                 # a reviewer's refusal (release --review refuse)
-            finding = case.fail("REVIEW", "REVIEW_REFUSED")
+            finding = case.fail("REVIEW", "REVIEW_REFUSED", {"held": supersedes})
         else:
             ctx = self.ctx
             for rule in (self._rules[fee] if spec is not None else self._unknown_rules):
                 finding = rule(case, ctx)
                 if finding == "REVIEW" and review == "pay":
-                    case.adjust(case.rid or rule.rid, "REVIEW_ACCEPTED")   # traced, no code
-                    case.rid = finding = None
+                    case.adjust(case.rid or rule.rid, "REVIEW_ACCEPTED", case.facts)   # traced, no code
+                    case.rid = finding = case.facts = None
                     continue
                 if finding is not None:
                     break
@@ -377,7 +377,7 @@ class Adjudicator:
         else:  # the stopping finding explains the claim; earlier adjustments stay in the trace
             outcome = HELD if self._findings[finding][1] == "HELD" else REFUSED
             paid_units = paid_cents = 0
-            case.adjust(case.rid or (rule.rid if rule is not None else "R07"), finding)
+            case.adjust(case.rid or (rule.rid if rule is not None else "R07"), finding, case.facts)
         info = case.info
         if info is None:
             codes = reasons = ()
@@ -386,8 +386,8 @@ class Adjudicator:
         else:
             codes, reasons = self._explain(info if finding is None else info[-1:])
             if finding is not None:
-                reasons = tuple(f"{rid}:{f}" for rid, f in info)
-            codes_s, reasons_s = " ".join(codes), " ".join(reasons)
+                reasons = tuple(f"{e[0]}:{e[1]}" for e in info)
+            codes_s, reasons_s = " ".join(codes), trace.encode(info)
             rcode = ("S02" if codes else "S01") if outcome == PAID else _RECORD_CODE[outcome]
 
         lid = self._next_id
@@ -423,7 +423,8 @@ class Adjudicator:
         self._outcomes[outcome] += 1
         self._billed_total += billed
         self._paid_total += paid_cents
-        return Decision(outcome, codes, paid_units, paid_cents, "" if paid_fee == fee else paid_fee, reasons, lid)
+        return Decision(outcome, codes, paid_units, paid_cents, "" if paid_fee == fee else paid_fee, reasons, lid,
+                        reasons_s)
 
     def _price(self, case) -> tuple[str, int, int]:
         """R12 / R35 / R95: min(billed, scheduled amount on the DOS x units), integer cents (the
@@ -443,7 +444,8 @@ class Adjudicator:
                 scheduled = case.spec.cents_on(case.ymd) * units
                 paid = billed_part if billed_part <= scheduled else scheduled
                 if paid < billed_part:
-                    case.adjust("R12", "PRICE_ADJUSTED")
+                    case.adjust("R12", "PRICE_ADJUSTED", {"billed": billed_part, "units": units,
+                                                          "per_unit": scheduled // units if units else 0})
             else:  # recoded (R45, R86): the amount billed was for another item; pay the one paid under
                 paid = self._fees[case.paid_fee].cents_on(case.ymd) * units
         if paid < billed or units != billed_units or case.paid_fee != case.fee:
@@ -454,11 +456,11 @@ class Adjudicator:
         if not info:
             return (), ()
         codes = []
-        for _, finding in info:
-            code = self._findings[finding][0]
+        for e in info:
+            code = self._findings[e[1]][0]
             if code and code not in codes and len(codes) < MAX_CODES:
                 codes.append(code)
-        return tuple(codes), tuple(f"{rid}:{finding}" for rid, finding in info)
+        return tuple(codes), tuple(f"{e[0]}:{e[1]}" for e in info)
 
     # --- rejected claims and debit requests -------------------------------------------------------
     def _reject(self, claim, received: int, supersedes: int | None) -> Decision:
@@ -497,6 +499,7 @@ class Adjudicator:
         elif original[H.REV] is not None or original[H.LID] in self.hist.reversed:
             finding = "DEBIT_ALREADY"
         lid = self._next_id
+        facts = None if original is None else {"line": trace.line_ref(original)}
         if finding is None:
             finding = "DEBIT_DONE"
             outcome, units, cents, paid_fee = ADJUSTED, -original[H.PUNITS], -original[H.PCENTS], original[H.PFEE]
@@ -508,10 +511,11 @@ class Adjudicator:
         rec = claim.record
         row = (lid, self.run_id, rec.data_centre, rec.dc_seq, rec.payee, prac, rec.phn, rec.dependent,
                ymd(claim.dos), fee, rec.units, rec.billed_amount, paid_fee, units, cents, "debit", outcome,
-               _RECORD_CODE[outcome], code, f"DEBIT:{finding}", rec.folio, received, None, None,
+               _RECORD_CODE[outcome], code, trace.entry("DEBIT", finding, facts), rec.folio, received, None, None,
                rec.service_location, 1 if claim.notes else 0, None, None, rec.dx1)
         return self._append_other(row, Decision(outcome, (code,), units, cents,
-                                                "" if paid_fee == fee else paid_fee, (f"DEBIT:{finding}",), lid),
+                                                "" if paid_fee == fee else paid_fee, (f"DEBIT:{finding}",), lid,
+                                                row[H.REASONS]),
                                   claim.raw)
 
     def _append_other(self, row: tuple, decision: Decision, raw: str) -> Decision:

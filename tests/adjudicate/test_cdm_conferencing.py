@@ -173,5 +173,7 @@ def test_r56_review_holds_are_paid_or_refused_by_the_reviewer():
     check(refused, "REFUSED", ["ED"])
     assert r2.adj.stats()["holds_review"] == 0
     rows = r2.lines("line_id", "status", "record_code", "supersedes", "reasons")
-    assert rows[-2:] == [(paid.line_id, "PAID", "S01", first.line_id, "R56:REVIEW_ACCEPTED"),
-                         (refused.line_id, "REFUSED", "S03", second.line_id, "REVIEW:REVIEW_REFUSED")]
+    assert rows[-2:] == [(paid.line_id, "PAID", "S01", first.line_id,
+                          "R56:REVIEW_ACCEPTED[line=1/1/14016/20240305/P1/PAID;times=1420-1440;other_times=1400-1430]"),
+                         (refused.line_id, "REFUSED", "S03", second.line_id,
+                          f"REVIEW:REVIEW_REFUSED[held={second.line_id}]")]

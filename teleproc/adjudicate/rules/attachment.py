@@ -2,6 +2,8 @@
 ADJUSTED to 0); the pseudo-PHN case is general R30. GPSC eligibility rules do not apply (R95)."""
 from __future__ import annotations
 
+from teleproc.trace import line_ref
+
 from ..history import FEE, LID, PRAC, STATUS
 from .base import rule
 
@@ -15,11 +17,13 @@ def panel(c, k):
     for ln in k.hist.patient(c.phn):
         if ln[FEE] == "98990" and ln[PRAC] == c.prac and ln[STATUS] in ("PAID", "ADJUSTED") \
                 and ln[LID] not in k.hist.reversed:
-            c.adjust("R96", "PANEL_DUP")
+            c.adjust("R96", "PANEL_DUP", {"line": line_ref(ln)})
             return None
     p = k.registry.practitioner(c.prac)
     if p is not None and (p.pas_registered is False or p.pas_bulk_upload is False):
-        c.adjust("R97", "PANEL_NOT_READY")
+        c.adjust("R97", "PANEL_NOT_READY", {"practitioner": c.prac, "source": "registry",
+                                            "flags": [n for n in ("pas_registered", "pas_bulk_upload")
+                                                      if getattr(p, n) is False]})
         return None
     c.adjust("R95", "PANEL_ADD")
     return None

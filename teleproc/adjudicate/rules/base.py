@@ -4,7 +4,9 @@ A rule is ``fn(case, ctx) -> str | None``: ``None`` lets the claim go on; a find
 (seed-rules.md 0.3, mapped in formats/tables/finding_codes.csv) stops it, refused or held as that
 table says. A rule that reduces units or recodes the fee changes the case and records why with
 ``case.adjust`` (the claim then goes on, ADJUSTED). A rule driven by a table row reports the row's
-R-number with ``case.fail(rid, finding)``. Rules read; they never write the store.
+R-number with ``case.fail(rid, finding, facts)``; a rule gives the facts it used for the trace
+(``teleproc.trace``) with ``case.why(finding, facts)``, ``case.fail`` or ``case.adjust``.
+Rules read; they never write the store.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ class Case:
     """One claim being decided. Plain values the engine read once from the C02 line; the
     ``claim`` for anything else (``case.claim.dx1``, ``case.claim.notes``)."""
     __slots__ = ("claim", "spec", "fee", "prac", "phn", "payee", "ymd", "billed_units", "billed",
-                 "units", "paid_fee", "received", "ts", "te", "encounter", "info", "rid")
+                 "units", "paid_fee", "received", "ts", "te", "encounter", "info", "rid", "facts")
 
     def __init__(self, claim, spec, fee, prac, phn, payee, ymd, units, billed, received, ts, te, encounter):
         self.claim = claim
@@ -49,6 +51,7 @@ class Case:
         self.encounter = encounter
         self.info = None            # [(rid, finding)] adjustments, in rule order
         self.rid = None             # R-number of a table row that stopped the claim
+        self.facts = None           # facts of the finding that stopped the claim (trace)
 
     @property
     def dos(self) -> date:
@@ -69,13 +72,21 @@ class Case:
             return None
         return (self.te // 100 * 60 + self.te % 100) - (self.ts // 100 * 60 + self.ts % 100)
 
-    def adjust(self, rid: str, finding: str) -> None:
+    def adjust(self, rid: str, finding: str, facts: dict | None = None) -> None:
+        """A change the claim goes on with (units reduced, fee recoded...), traced with its facts."""
         if self.info is None:
             self.info = []
-        self.info.append((rid, finding))
+        self.info.append((rid, finding, facts))
 
-    def fail(self, rid: str, finding: str) -> str:
+    def fail(self, rid: str, finding: str, facts: dict | None = None) -> str:
+        """A table row's finding: its R-number and the facts, for the trace."""
         self.rid = rid
+        self.facts = facts
+        return finding
+
+    def why(self, finding: str, facts: dict) -> str:
+        """The rule's own finding, with the facts it used (for the trace)."""
+        self.facts = facts
         return finding
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from teleproc.tables import code_set
 
+from teleproc.trace import line_ref
+
 from ..history import DOS, DX1, KIND, PFEE, PRAC, bounds
 from .base import rule
 from .general import fee_effective
@@ -14,7 +16,7 @@ def _dx_ok(c, k, wanted) -> bool:
     return any(dx.startswith(w) for dx in dxs if dx for w in wanted)
 
 
-def majority_of_care(c, k) -> bool:
+def majority_of_care(c, k, facts: dict | None = None) -> bool:
     """Whether the billing practitioner gave more than half of the patient's FP service-days in
     (DOS - 12 months, DOS] (section 3 counting: paid FFS lines, MSOC-excluded fees left out, one
     service per practitioner per day)."""
@@ -23,6 +25,8 @@ def majority_of_care(c, k) -> bool:
     days = {(ln[PRAC], ln[DOS]) for ln in k.hist.patient(c.phn)
             if lo <= ln[DOS] <= hi and ln[KIND] == "ffs" and k.hist.is_paid(ln) and ln[PFEE] not in excluded}
     mine = sum(1 for pr, _ in days if pr == c.prac)
+    if facts is not None:
+        facts.update(own_days=mine, all_days=len(days), **{"from": lo, "to": hi})
     return 2 * mine > len(days)
 
 
@@ -39,11 +43,13 @@ def transition_13050(c, k):
         if r.dos_from <= c.ymd and r.received_from <= c.received <= r.received_to and (
                 not r.dx or any(c.claim.dx1.startswith(d) for d in r.dx)):
             if r.paid_as == c.fee:
-                return None if k.policy.legacy_13050 == "pay" else "NOT_EFFECTIVE"
+                return None if k.policy.legacy_13050 == "pay" else c.why(
+                    "NOT_EFFECTIVE", {"fee": c.fee, "received": c.received, "policy": "legacy_13050"})
             c.paid_fee = r.paid_as
-            c.adjust(r.rule, "FEE_RECODED")
+            c.adjust(r.rule, "FEE_RECODED", {"fee": c.fee, "paid_as": r.paid_as, "received": c.received,
+                                             "dx1": c.claim.dx1})
             return None
-    return "NOT_EFFECTIVE"
+    return c.why("NOT_EFFECTIVE", {"fee": c.fee, "dos": c.ymd, "received": c.received})
 
 
 @rule("R05", fees="@cdm_codes")
@@ -55,19 +61,21 @@ def border_patient(c, k):
     if province is None:
         return None
     if province not in k.tables.sets["cdm_border_provinces"]:
-        return "OOP_NOT_ELIGIBLE"
+        return c.why("OOP_NOT_ELIGIBLE", {"province": province, "fee": c.fee})
     if k.policy.cdm_border_policy == "review":
-        return "REVIEW"
-    return None if majority_of_care(c, k) else "OOP_NOT_ELIGIBLE"
+        return c.why("REVIEW", {"province": province, "policy": "cdm_border_policy"})
+    facts = {"province": province}
+    return None if majority_of_care(c, k, facts) else c.why("OOP_NOT_ELIGIBLE", facts)
 
 
 @rule("R40", fees="@cdm_codes")
 def diagnosis(c, k):
     """R40 - 14050 needs dx 250, 14051 428, 14052 401 (prefix match on dx1, R06)."""
     if not c.claim.dx1:
-        return "DX_REQUIRED"
+        return c.why("DX_REQUIRED", {"fee": c.fee})
     if not _dx_ok(c, k, k.tables.sets["cdm_dx_" + c.fee]):
-        return "DX_INVALID"
+        return c.why("DX_INVALID", {"fee": c.fee, "dx1": c.claim.dx1,
+                                    "expected": sorted(k.tables.sets["cdm_dx_" + c.fee])})
     return None
 
 
@@ -76,13 +84,14 @@ def hypertension_excluded(c, k):
     """R43 - no 14052 when 14050 or 14051 was paid for the patient in the prior 12 months
     (policy htn_dx_history_check: nor any paid claim there with dx1 250 / 428)."""
     lo, hi = bounds("12m", c.ymd)
-    if k.hist.paid(c.phn, ("14050", "14051"), lo, hi):
-        return "CAP_PATIENT_12M"
+    paid = k.hist.paid(c.phn, ("14050", "14051"), lo, hi)
+    if paid:
+        return c.why("CAP_PATIENT_12M", {"line": line_ref(paid[0]), "from": lo, "to": hi})
     if k.policy.htn_dx_history_check:
         dxs = k.tables.sets["hypertension_excluding_dx"]
         for ln in k.hist.patient(c.phn):
             if lo <= ln[DOS] <= hi and k.hist.is_paid(ln) and any((ln[DX1] or "").startswith(d) for d in dxs):
-                return "CAP_PATIENT_12M"
+                return c.why("CAP_PATIENT_12M", {"line": line_ref(ln), "dx1": ln[DX1], "from": lo, "to": hi})
     return None
 
 
@@ -95,7 +104,7 @@ def after_13050(c, k):
     for ln in k.hist.paid(c.phn, ("13050",), lo, hi):
         dx = ln[DX1] or ""
         if not dx or any(dx.startswith(w) for w in wanted):
-            return "CAP_PATIENT_12M"
+            return c.why("CAP_PATIENT_12M", {"line": line_ref(ln), "from": lo, "to": hi})
     return None
 
 
@@ -103,6 +112,7 @@ def after_13050(c, k):
 def majority_check(c, k):
     """R46 - optional (policy cdm_majority_check): hold for review when the practitioner gave no
     majority of the patient's care in the prior 12 months."""
-    if k.policy.cdm_majority_check and not majority_of_care(c, k):
-        return "REVIEW"
+    facts: dict = {}
+    if k.policy.cdm_majority_check and not majority_of_care(c, k, facts):
+        return c.why("REVIEW", facts)
     return None

@@ -11,8 +11,8 @@ def diagnosis(c, k):
     from policy complex_dx_aliases (e.g. A250 -> R250, A13)."""
     dx = c.claim.dx1
     if not dx:
-        return "DX_REQUIRED"
+        return c.why("DX_REQUIRED", {"fee": c.fee})
     dx = k.policy.complex_dx_aliases.get(dx, dx)
     if dx not in k.tables.sets["complex_care_dx"]:
-        return "DX_INVALID"
+        return c.why("DX_INVALID", {"fee": c.fee, "dx1": c.claim.dx1, "expected": "complex_care_dx(Table_1)"})
     return None

@@ -2,6 +2,8 @@
 limits.csv rows; R11 pairs are same_day.csv rows."""
 from __future__ import annotations
 
+from teleproc.trace import line_ref
+
 from ..history import TE, TS
 from .base import overlaps, rule
 
@@ -13,15 +15,16 @@ def time_units(c, k):
     units than the time allows -> reduced (ADJUSTED)."""
     minutes = c.minutes()
     if minutes is None or minutes <= 0:
-        return "TIME_REQUIRED"
+        return c.why("TIME_REQUIRED", {"start": c.ts if c.ts is not None else "none",
+                                       "finish": c.te if c.te is not None else "none"})
     allowed = minutes // 15 + (1 if minutes % 15 * 2 > 15 else 0)
     if allowed == 0:
-        return "TIME_REQUIRED"
+        return c.why("TIME_REQUIRED", {"minutes": minutes, "allowed": 0})
     if c.units == 0:
         c.units = allowed
     elif c.units > allowed:
+        c.adjust("R50", "UNITS_REDUCED", {"minutes": minutes, "allowed": allowed, "billed_units": c.units})
         c.units = allowed
-        c.adjust("R50", "UNITS_REDUCED")
     return None
 
 
@@ -32,7 +35,7 @@ def diagnosis(c, k):
     accept_v28_for_14016, A10)."""
     dx = c.claim.dx1
     if not dx:
-        return "DX_REQUIRED"
+        return c.why("DX_REQUIRED", {"fee": c.fee})
     if not dx.startswith("V"):
         return None
     accepted = k.tables.sets["conference_dx"]
@@ -40,11 +43,12 @@ def diagnosis(c, k):
         accepted = accepted | {"V28"}
     code = next((a for a in accepted if dx.startswith(a)), None)
     if code is None:
-        return "DX_INVALID"
+        return c.why("DX_INVALID", {"fee": c.fee, "dx1": dx, "expected": sorted(accepted)})
     for band in k.tables.band_for("conference_dx", code):
         age = c.age()
         if age is None or not band.age_min <= age <= band.age_max:
-            return "AGE_SEX"
+            return c.why("AGE_SEX", {"dx1": dx, "age": "unknown" if age is None else age,
+                                     "band": f"{band.age_min}-{band.age_max}"})
     return None
 
 
@@ -56,9 +60,9 @@ def setting(c, k):
     loc = c.claim.location
     sets = k.tables.sets
     if c.fee == "14015" and loc in sets["community_locations"]:
-        return "LOCATION"
+        return c.why("LOCATION", {"location": loc, "fee": c.fee})
     if c.fee == "14017" and loc and loc not in sets["acute_locations"]:
-        return "LOCATION"
+        return c.why("LOCATION", {"location": loc, "fee": c.fee})
     return None
 
 
@@ -70,7 +74,8 @@ def no_overlap(c, k):
         return None
     for ln in k.hist.practitioner_paid(c.prac, k.tables.sets["conference_codes"], c.ymd, c.ymd):
         if ln[TS] is not None and ln[TE] is not None and overlaps(c.ts, c.te, ln[TS], ln[TE]):
-            return "TIME_OVERLAP"
+            return c.why("TIME_OVERLAP", {"line": line_ref(ln), "times": f"{c.ts:04d}-{c.te:04d}",
+                                          "other_times": f"{ln[TS]:04d}-{ln[TE]:04d}"})
     return None
 
 
@@ -85,5 +90,6 @@ def not_concurrent(c, k):
     other = sets["visit_codes"] if c.fee in sets["conference_codes"] else sets["conference_codes"]
     for ln in k.hist.paid(c.phn, other, c.ymd, c.ymd, c.prac):
         if ln[TS] is not None and ln[TE] is not None and overlaps(c.ts, c.te, ln[TS], ln[TE]):
-            return "REVIEW"
+            return c.why("REVIEW", {"line": line_ref(ln), "times": f"{c.ts:04d}-{c.te:04d}",
+                                    "other_times": f"{ln[TS]:04d}-{ln[TE]:04d}"})
     return None

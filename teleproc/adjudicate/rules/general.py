@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from teleproc.store import from_ymd, ymd
 
+from teleproc.trace import line_ref
+
 from ..history import BUNITS, DOS, FEE, OPEN_END, PAYEE, PFEE, PRAC, PUNITS, STATUS, bounds, dup_key
 from .base import rule
 
@@ -16,9 +18,12 @@ def fee_effective(c, k):
     item became billable (14034, CDM), is NOT_EFFECTIVE."""
     spec = c.spec
     if spec.status != "active":
-        return "UNKNOWN_FEE"
-    if spec.cents_on(c.ymd) is None or c.received < spec.billable_from:
-        return "NOT_EFFECTIVE"
+        return c.why("UNKNOWN_FEE", {"fee": c.fee, "status": spec.status})
+    if spec.cents_on(c.ymd) is None:
+        return c.why("NOT_EFFECTIVE", {"fee": c.fee, "dos": c.ymd,
+                                       "effective": [f"{lo}-{hi}" for lo, hi, _ in spec.prices]})
+    if c.received < spec.billable_from:
+        return c.why("NOT_EFFECTIVE", {"fee": c.fee, "received": c.received, "billable_from": spec.billable_from})
     return None
 
 
@@ -27,7 +32,7 @@ def pseudo_phn(c, k):
     """R30 (reverse check, implementation choice) - the maternity network pseudo-PHN
     9824870522 carries fee 14010 only."""
     if c.phn in k.tables.sets["maternity_phn"] and c.fee != "14010":
-        return "FIXED_FIELD_MISMATCH"
+        return c.why("FIXED_FIELD_MISMATCH", {"fee": c.fee, "field": "phn", "pseudo_phn": "maternity"})
     return None
 
 
@@ -37,10 +42,10 @@ def received_before_dos(c, k):
     code when refuse_future_dos). Policy submission_period_days > 0 also refuses claims received
     that many days after the DOS (the seeds state no period; off by default)."""
     if c.ymd > c.received and (k.policy.refuse_future_dos or c.fee == "14010"):
-        return "RECEIVED_BEFORE_DOS"
+        return c.why("RECEIVED_BEFORE_DOS", {"dos": c.ymd, "received": c.received})
     days = k.policy.submission_period_days
     if days and c.dos.toordinal() + days < from_ymd(c.received).toordinal():
-        return "BEYOND_SUBMISSION_PERIOD"
+        return c.why("BEYOND_SUBMISSION_PERIOD", {"dos": c.ymd, "received": c.received, "days": days})
     return None
 
 
@@ -50,7 +55,7 @@ def minimum_time(c, k):
     minimum (14043 30, 14045-14048 20, 14063 30 minutes; fee_schedule.csv min_minutes)."""
     minutes = c.minutes()
     if minutes is not None and minutes < c.spec.min_minutes:
-        return "TIME_SHORT"
+        return c.why("TIME_SHORT", {"minutes": minutes, "min": c.spec.min_minutes})
     return None
 
 
@@ -60,7 +65,7 @@ def specialty(c, k):
     """R01 - GPSC codes need registered specialty 00 (registry; unknown passes)."""
     p = k.registry.practitioner(c.prac)
     if p is not None and p.specialty is not None and p.specialty != "00":
-        return "PRACT_SPECIALTY"
+        return c.why("PRACT_SPECIALTY", {"practitioner": c.prac, "specialty": p.specialty, "source": "registry"})
     return None
 
 
@@ -71,14 +76,15 @@ def specialty_consultation(c, k):
     billed one), nor registry access to such fees (A16)."""
     p = k.registry.practitioner(c.prac)
     if p is not None and p.specialty_consult_access:
-        return "PRACT_SPEC_CONSULT"
+        return c.why("PRACT_SPEC_CONSULT", {"practitioner": c.prac, "source": "registry",
+                                            "flag": "specialty_consult_access"})
     consult = k.tables.sets["specialty_consult_codes"]
     if consult:
         lo, hi = bounds("12m", c.ymd)
         billed_counts = k.policy.spec_consult_basis == "billed"
         for ln in k.hist.practitioner(c.prac):
             if ln[PFEE] in consult and lo <= ln[DOS] <= hi and (billed_counts or k.hist.is_paid(ln)):
-                return "PRACT_SPEC_CONSULT"
+                return c.why("PRACT_SPEC_CONSULT", {"line": line_ref(ln), "period": "12m"})
     return None
 
 
@@ -94,13 +100,21 @@ def payment_arrangement(c, k):
         return None
     if c.fee in sets["arrangement_strict"]:
         if p.non_ffs or p.facility_contract or p.hospitalist:
-            return "PRACT_ARRANGEMENT"
+            return c.why("PRACT_ARRANGEMENT", _arrangement(c, p))
         return None
     employed = p.non_ffs or p.facility_contract or (
         c.fee in sets["health_authority_codes"] and p.health_authority_employed)
     if employed and p.duties:
-        return "PRACT_ARRANGEMENT"
+        return c.why("PRACT_ARRANGEMENT", _arrangement(c, p))
     return None
+
+
+def _arrangement(c, p) -> dict:
+    flags = [n for n in ("facility_contract", "health_authority_employed", "hospitalist") if getattr(p, n)]
+    if p.duties:
+        flags.append("duties_include_care")
+    return {"practitioner": c.prac, "source": "registry", "payment_arrangement": p.arrangement or "unknown",
+            "flags": flags}
 
 
 # --- 3. patient ------------------------------------------------------------------------------------------
@@ -113,7 +127,7 @@ def out_of_province(c, k):
         return None
     sets = k.tables.sets
     if c.fee in sets["oop_never"] or province in sets["quebec"]:
-        return "OOP_NOT_ELIGIBLE"
+        return c.why("OOP_NOT_ELIGIBLE", {"province": province, "fee": c.fee})
     return None
 
 
@@ -125,12 +139,12 @@ def residence(c, k):
     sets = k.tables.sets
     loc = c.claim.location
     if loc in sets["facility_locations"]:
-        return "LOCATION"
+        return c.why("LOCATION", {"location": loc, "fee": c.fee})
     patient = k.registry.patient(c.phn)
     if patient is not None and patient.residence == "care_facility":
-        return "LOCATION"
+        return c.why("LOCATION", {"residence": "care_facility", "source": "registry", "fee": c.fee})
     if c.fee == "14033" and loc and loc not in sets["complex_care_locations"]:
-        return "LOCATION"
+        return c.why("LOCATION", {"location": loc, "fee": c.fee})
     return None
 
 
@@ -152,6 +166,7 @@ def prerequisites(c, k):
     hist = k.hist
     for p in k.tables.prereqs[c.fee]:
         prac = None if (p.note_delegate and c.claim.has_note) else c.prac
+        seen = []
         seen_refused = pending = False
         for ln in hist.lines(c.phn, p.requires, prac=prac):
             if not _in_period(p, c, ln[DOS]):
@@ -160,12 +175,21 @@ def prerequisites(c, k):
                 break
             if hist.is_pending(ln):
                 pending = True
+                seen.append(line_ref(ln))
             elif ln[STATUS] == "REFUSED":
                 seen_refused = True
+                seen.append(line_ref(ln))
         else:
-            if pending or _billed_in_file(p, c, k, prac):
-                return c.fail(p.rule, "PREREQ_PENDING")
-            return c.fail(p.rule, p.if_refused if seen_refused else p.if_missing)
+            facts = {"requires": sorted(p.requires), "period": p.period,
+                     "scope": "patient" if prac is None else "practitioner"}
+            if seen:
+                facts["line"] = seen
+            if pending:
+                return c.fail(p.rule, "PREREQ_PENDING", facts)
+            if _billed_in_file(p, c, k, prac):
+                facts["waits_for"] = "this_file"
+                return c.fail(p.rule, "PREREQ_PENDING", facts)
+            return c.fail(p.rule, p.if_refused if seen_refused else p.if_missing, facts)
     return None
 
 
@@ -198,7 +222,8 @@ def history_minimums(c, k):
         if lim.rule == "R42" and pol.cdm_visit_scope == "payee":
             lines = [ln for ln in lines if ln[PAYEE] == c.payee]
         if len(lines) < lim.max:
-            return c.fail(lim.rule, lim.finding)
+            return c.fail(lim.rule, lim.finding, {"found": len(lines), "min": lim.max, "counted": sorted(lim.counted),
+                                                   "from": lo, "to": hi, "line": [line_ref(ln) for ln in lines]})
     return None
 
 
@@ -216,9 +241,9 @@ def duplicate(c, k):
     for ln in lines:
         if ln[DOS] == day and ln[FEE] == fee and ln[PRAC] == prac and ln[BUNITS] == units:
             if hist.is_paid(ln):
-                return "DUPLICATE"
+                return c.why("DUPLICATE", {"line": line_ref(ln)})
             if hist.is_pending(ln):
-                return "DUPLICATE_IN_PROCESS"
+                return c.why("DUPLICATE_IN_PROCESS", {"line": line_ref(ln)})
     return None
 
 
@@ -233,12 +258,14 @@ def same_day(c, k):
     pall_scope_patient = k.policy.pall_phone_visit_scope == "patient"
     for sd in k.tables.same_day[c.fee]:
         per_prac = sd.per_practitioner and not (sd.rule == "R79" and pall_scope_patient)
-        if hist.paid(c.phn, sd.other, c.ymd, c.ymd, c.prac if per_prac else None):
-            return c.fail(sd.rule, sd.finding)
+        scope = "practitioner" if per_prac else "patient"
+        paid = hist.paid(c.phn, sd.other, c.ymd, c.ymd, c.prac if per_prac else None)
+        if paid:
+            return c.fail(sd.rule, sd.finding, {"line": line_ref(paid[0]), "scope": scope})
         if sd.directional and k.group:
             for g in k.group:
                 if g is not c.claim and g.fee in sd.other and (not per_prac or g.practitioner == c.prac):
-                    return c.fail(sd.rule, sd.finding)
+                    return c.fail(sd.rule, sd.finding, {"group_fee": g.fee, "group_line": g.line_no, "scope": scope})
     return None
 
 
@@ -280,10 +307,15 @@ def caps(c, k):
             prac = c.prac if conference and pol.conf_cap_scope == "practitioner" else None
             lines = k.hist.paid(c.phn, fees, lo, hi, prac)
         units = lim.measure == "units"
-        left = lim.max - (sum(ln[PUNITS] for ln in lines) if units else len(lines))
-        if left <= 0:
-            return c.fail(lim.rule, lim.finding)
-        if units and c.units > left:
+        used = sum(ln[PUNITS] for ln in lines) if units else len(lines)
+        left = lim.max - used
+        if left <= 0 or (units and c.units > left):
+            facts = {"measure": lim.measure, "used": used, "max": lim.max, "period": lim.period,
+                     "scope": "practitioner" if lim.per_practitioner else "patient", "from": lo, "to": hi,
+                     "line": [line_ref(ln) for ln in lines[-5:]]}
+            if left <= 0:
+                return c.fail(lim.rule, lim.finding, facts)
+            facts["billed_units"] = c.units
             c.units = left
-            c.adjust(lim.rule, lim.finding)
+            c.adjust(lim.rule, lim.finding, facts)
     return None

@@ -13,17 +13,20 @@ def fixed_fields(c, k):
     maternity_name_strict also initial G, surname MATERNITY (the C02 carries its first letters)
     and, when present, DOB 1989-11-02 (code_sets maternity_*)."""
     sets, claim = k.tables.sets, c.claim
-    if c.phn not in sets["maternity_phn"] or not any(claim.dx1.startswith(d) for d in sets["maternity_dx"]):
-        return "FIXED_FIELD_MISMATCH"
+    if c.phn not in sets["maternity_phn"]:
+        return c.why("FIXED_FIELD_MISMATCH", {"field": "phn", "expected": "maternity_pseudo_phn"})
+    if not any(claim.dx1.startswith(d) for d in sets["maternity_dx"]):
+        return c.why("FIXED_FIELD_MISMATCH", {"field": "dx1", "value": claim.dx1 or "blank",
+                                              "expected": sorted(sets["maternity_dx"])})
     if c.billed_units != 1:
-        return "FIXED_FIELD_MISMATCH"
+        return c.why("FIXED_FIELD_MISMATCH", {"field": "units", "value": c.billed_units, "expected": 1})
     if k.policy.maternity_name_strict:
         surname = claim.surname_prefix.upper()
         dob = claim.dob
         if (claim.initial.upper() not in sets["maternity_initial"]
                 or not surname or not any(s.startswith(surname) for s in sets["maternity_surname"])
                 or (dob is not None and dob.isoformat() not in sets["maternity_dob"])):
-            return "FIXED_FIELD_MISMATCH"
+            return c.why("FIXED_FIELD_MISMATCH", {"field": "name_or_birth_date", "policy": "maternity_name_strict"})
     return None
 
 
@@ -31,7 +34,7 @@ def fixed_fields(c, k):
 def quarter_end(c, k):
     """R31 - the DOS is the last day of a calendar quarter."""
     if c.ymd % 10000 not in QUARTER_ENDS:
-        return "DOS_NOT_QUARTER_END"
+        return c.why("DOS_NOT_QUARTER_END", {"dos": c.ymd})
     return None
 
 
@@ -45,5 +48,6 @@ def network_member(c, k):
     dos = c.dos
     start = dos.replace(month=dos.month - 2, day=1)
     if p.network_member(start, dos) is False:
-        return "NOT_REGISTERED"
+        return c.why("NOT_REGISTERED", {"practitioner": c.prac, "source": "registry",
+                                        "from": start.strftime("%Y%m%d"), "to": c.ymd})
     return None

@@ -2,6 +2,8 @@
 rows, R87 a prerequisites.csv row, R88 a limits.csv minimum, the R11 pairs same_day.csv rows."""
 from __future__ import annotations
 
+from teleproc.trace import line_ref
+
 from ..history import DOS, PFEE, PRAC
 from .base import rule
 
@@ -13,15 +15,16 @@ def age_band(c, k):
     with policy age_code_mismatch = refuse, refused; no band (under 2) or no DOB -> AGE_SEX."""
     age = c.age()
     if age is None:
-        return "AGE_SEX"
+        return c.why("AGE_SEX", {"age": "unknown"})
     band = next((b for b in k.tables.bands["mh_management"] if b.age_min <= age <= b.age_max), None)
     if band is None:
-        return "AGE_SEX"
+        return c.why("AGE_SEX", {"age": age, "fee": c.fee})
     if band.code != c.fee:
+        facts = {"age": age, "fee": c.fee, "band_fee": band.code, "band": f"{band.age_min}-{band.age_max}"}
         if k.policy.age_code_mismatch == "refuse":
-            return "AGE_SEX"
+            return c.why("AGE_SEX", facts)
         c.paid_fee = band.code
-        c.adjust("R86", "AGE_CODE_MISMATCH")
+        c.adjust("R86", "AGE_CODE_MISMATCH", facts)
     return None
 
 
@@ -32,7 +35,8 @@ def phone_same_day(c, k):
     allowed = ("14049", "14016")
     for ln in k.hist.patient(c.phn):
         if ln[DOS] == c.ymd and ln[PRAC] == c.prac and ln[PFEE] not in allowed and k.hist.is_paid(ln):
-            return "SAME_DAY_VISIT"
-    if any(f not in allowed for f in k.group_fees(c)):
-        return "SAME_DAY_VISIT"
+            return c.why("SAME_DAY_VISIT", {"line": line_ref(ln)})
+    other = [f for f in k.group_fees(c) if f not in allowed]
+    if other:
+        return c.why("SAME_DAY_VISIT", {"group_fee": other[0]})
     return None

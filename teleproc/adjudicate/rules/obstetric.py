@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from teleproc.store import from_ymd
 
+from teleproc.trace import line_ref
+
 from ..history import DOS
 from .base import rule
 
@@ -15,7 +17,8 @@ def encounter_only(c, k):
     them is refused."""
     p = k.registry.practitioner(c.prac)
     if p is not None and p.non_ffs and not c.encounter:
-        return "PRACT_ARRANGEMENT"
+        return c.why("PRACT_ARRANGEMENT", {"practitioner": c.prac, "source": "registry",
+                                           "payment_arrangement": p.arrangement, "mode": "fee-for-service"})
     return None
 
 
@@ -25,7 +28,7 @@ def er_physician(c, k):
     (registry er_physician)."""
     p = k.registry.practitioner(c.prac)
     if p is not None and p.er_physician:
-        return "PRACT_ROLE"
+        return c.why("PRACT_ROLE", {"practitioner": c.prac, "source": "registry", "flag": "er_physician"})
     return None
 
 
@@ -33,7 +36,7 @@ def er_physician(c, k):
 def diagnosis(c, k):
     """R21 - the bonus claim carries an ICD-9 code; any code will do (A14)."""
     if not c.claim.dx1:
-        return "DX_REQUIRED"
+        return c.why("DX_REQUIRED", {"fee": c.fee})
     return None
 
 
@@ -45,5 +48,5 @@ def one_per_delivery(c, k):
     day = c.dos.toordinal()
     for ln in k.hist.paid(c.phn, k.tables.sets["obstetric_bonus"]):
         if abs(from_ymd(ln[DOS]).toordinal() - day) < window:
-            return "DUPLICATE"
+            return c.why("DUPLICATE", {"line": line_ref(ln), "window_days": window})
     return None

@@ -2,6 +2,8 @@
 limits.csv row, R79 a same_day.csv row."""
 from __future__ import annotations
 
+from teleproc.trace import line_ref
+
 from ..history import PRAC
 from .base import rule
 
@@ -14,7 +16,7 @@ def benefits(c, k):
         return None
     patient = k.registry.patient(c.phn)
     if patient is not None and patient.palliative_eligible is False:
-        return "PATIENT_INELIGIBLE"
+        return c.why("PATIENT_INELIGIBLE", {"source": "registry", "flag": "palliative_eligible"})
     return None
 
 
@@ -22,8 +24,9 @@ def benefits(c, k):
 def after_plan(c, k):
     """R75 - once a 14063 is paid for the patient (DOS on or before this one, the same day
     included, A39), no CDM, complex care or CV fee is payable."""
-    if k.hist.paid(c.phn, ("14063",), 0, c.ymd):
-        return "AFTER_PALLIATIVE"
+    paid = k.hist.paid(c.phn, ("14063",), 0, c.ymd)
+    if paid:
+        return c.why("AFTER_PALLIATIVE", {"line": line_ref(paid[0])})
     return None
 
 
@@ -32,12 +35,14 @@ def once_per_patient(c, k):
     """R76 - 14063 once per patient: again by the same practitioner -> refused; by another
     (the patient may have moved communities) -> policy palliative_second_gp (default review)."""
     paid = k.hist.paid(c.phn, ("14063",))
-    if any(ln[PRAC] == c.prac for ln in paid):
-        return "CAP_PATIENT_LIFETIME"
+    mine = [ln for ln in paid if ln[PRAC] == c.prac]
+    if mine:
+        return c.why("CAP_PATIENT_LIFETIME", {"line": line_ref(mine[0])})
     if paid:
         choice = k.policy.palliative_second_gp
+        facts = {"line": line_ref(paid[0]), "policy": "palliative_second_gp"}
         if choice == "review":
-            return "REVIEW"
+            return c.why("REVIEW", facts)
         if choice == "refuse":
-            return "CAP_PATIENT_LIFETIME"
+            return c.why("CAP_PATIENT_LIFETIME", facts)
     return None

@@ -13,15 +13,16 @@ def age_sex(c, k):
     sex's window -> SEX_MISMATCH (FO)."""
     age = c.age()
     if age is None:
-        return "AGE_SEX"
+        return c.why("AGE_SEX", {"age": "unknown"})
     bands = k.tables.band_for("cv_" + k.policy.cv_age_rule, c.fee)
+    windows = [f"{b.sex or 'any'}:{b.age_min}-{b.age_max}" for b in bands]
     fitting = [b for b in bands if b.age_min <= age <= b.age_max]
     if not fitting:
-        return "AGE_SEX"
-    sex = c.claim.sex
+        return c.why("AGE_SEX", {"age": age, "windows": windows, "policy": "cv_age_rule=" + k.policy.cv_age_rule})
+    sex, source = c.claim.sex, "claim"
     if sex is None:
         patient = k.registry.patient(c.phn)
-        sex = patient.sex if patient is not None else None
+        sex, source = (patient.sex if patient is not None else None), "registry"
     if sex is None or any(b.sex in ("", sex) for b in fitting):
         return None
-    return "SEX_MISMATCH"
+    return c.why("SEX_MISMATCH", {"age": age, "sex": sex, "source": source, "windows": windows})
