@@ -181,6 +181,39 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--return-lengths", choices=("measured", "oscar"))
 
 
+class _Version(argparse.Action):
+    """``--version``: the package version and the tables' extraction dates (read only when asked)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            text = version_text(getattr(namespace, "formats", None))
+        except TeleprocError as e:
+            parser.exit(2, f"teleproc: {e}\n")
+        sys.stdout.write(text + "\n")
+        parser.exit()
+
+
+def version_text(formats: str | None = None) -> str:
+    from . import data
+    data.set_override(formats)
+    dates = data.extraction_dates()
+    n = sum(len(v) for v in dates.values())
+    when = "; ".join(f"{d} ({', '.join(sorted(v))})" if len(dates) > 1 else d for d, v in sorted(dates.items()))
+    text = f"teleproc {__version__} (tables extracted {when}; {n} tables)\ndata: {data.packaged_dir()}"
+    o = data.override_dir()
+    return text + (f"\noverride (--formats / {data.ENV}): {o}" if o else "")
+
+
+def _formats_arg(p: argparse.ArgumentParser, default) -> None:
+    p.add_argument("--formats", metavar="DIR", default=default,
+                   help="a folder whose files replace the packaged data files with the same relative "
+                        "path (tables/*.csv, settings.toml, policy.toml; never record layouts); "
+                        "environment: TELEPROC_FORMATS" if default is not argparse.SUPPRESS else argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="teleproc",
@@ -188,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "records; adjudicate submissions into return files with a persistent claim history; "
                     "MSOC / CLFP and PAS panel analytics. Exit 0 success, 1 defects / rejected, 2 usage "
                     "or I/O error.")
-    p.add_argument("--version", action="version", version=f"teleproc {__version__}")
+    _formats_arg(p, None)
+    p.add_argument("--version", action=_Version, help="the version, the tables' extraction dates and the data folder")
     p.add_argument("--log-level", default=os.environ.get("TELEPROC_LOG_LEVEL", "INFO"),
                    choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
                    help="JSON log events on stderr at this level and above (default INFO)")
@@ -223,20 +257,27 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         mod.register(sub)
-    for sp in sub.choices.values():  # --log-level also after the subcommand
+    for sp in sub.choices.values():  # --log-level, --formats also after the subcommand
+        _formats_arg(sp, argparse.SUPPRESS)
         sp.add_argument("--log-level", default=argparse.SUPPRESS,
                         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), help=argparse.SUPPRESS)
     return p
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()    # imports the commands, which load the layouts
+    except TeleprocError as e:
+        sys.stderr.write(f"teleproc: {e}\n")
+        return 2
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return 2 if e.code not in (0, None) else 0
     configure(args.log_level)
     try:
+        from . import data
+        data.set_override(args.formats)
         return args.func(args)
     except UsageError as e:
         sys.stderr.write(f"teleproc: {e}\n")

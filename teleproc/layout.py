@@ -3,17 +3,15 @@ engines (the construct reference in ``reference.py`` and the fast codec in ``cod
 from __future__ import annotations
 
 import functools
-import os
 import tomllib
 from pathlib import Path
 
 import attrs
 
+from . import data
 from .errors import LayoutError
 from .fields import KINDS, Kind
 
-FORMATS_DIR = Path(os.environ.get("TELEPROC_FORMATS")
-                   or Path(__file__).resolve().parent.parent / "formats")
 
 _FIELD_KEYS = {"name", "start", "length", "kind", "value", "allowed", "table", "blank_ok",
                "signed", "pii", "code", "src", "default"}
@@ -80,15 +78,17 @@ class Layout:
         return None
 
 
-def _allowed_from_table(table: str, blank_ok: bool) -> frozenset:
-    from .tables import code_set
-    codes = set(code_set(table))
+def _allowed_from_table(table: str, blank_ok: bool, directory: Path | None) -> frozenset:
+    from .tables import codes_in
+    name = f"tables/{table}.csv"
+    text = (directory / name).read_text("utf-8") if directory else data.read_text(name, overridable=False)
+    codes = set(codes_in(text))
     if blank_ok:
         codes.add("")
     return frozenset(codes)
 
 
-def _field(raw: dict, where: str) -> Field:
+def _field(raw: dict, where: str, directory: Path | None = None) -> Field:
     unknown = set(raw) - _FIELD_KEYS
     if unknown:
         raise LayoutError(f"{where}: unknown keys {sorted(unknown)}")
@@ -98,7 +98,7 @@ def _field(raw: dict, where: str) -> Field:
     if "allowed" in kw:
         kw["allowed"] = frozenset(kw["allowed"])
     elif "table" in kw:
-        kw["allowed"] = _allowed_from_table(kw["table"], kw.get("blank_ok", False))
+        kw["allowed"] = _allowed_from_table(kw["table"], kw.get("blank_ok", False), directory)
     if kw["kind"] == "literal" and len(kw.get("value", "")) != kw["length"]:
         raise LayoutError(f"{where}: literal value must be {kw['length']} characters")
     return Field(**kw)
@@ -118,16 +118,19 @@ def check_tiling(code: str, length: int, fields) -> None:
         raise LayoutError(f"{code}: fields end at column {pos - 1}, record length is {length}")
 
 
-def _load_raw(path: Path) -> dict:
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
+def _load_raw(path: Path, name: str | None) -> dict:
+    """A layout's TOML: from ``path`` (a given folder), else packaged data file ``name``."""
+    text = data.read_text(name, overridable=False) if name else path.read_text("utf-8")
+    return tomllib.loads(text)
 
 
 @functools.lru_cache(maxsize=None)
 def load_layouts(directory: str | None = None) -> dict[str, Layout]:
-    """Every layout in formats/, by record code."""
-    d = Path(directory) if directory else FORMATS_DIR
-    raws = {p.stem: (p, _load_raw(p)) for p in sorted(d.glob("*.toml")) if p.stem.isupper()}
+    """Every layout in formats/, by record code (``directory``: another folder's, for tests).
+    Layouts are always the packaged ones: ``--formats`` never replaces them."""
+    d = Path(directory) if directory else data.packaged_dir()
+    raws = {p.stem: (p, _load_raw(p, None if directory else p.name))
+            for p in sorted(d.glob("*.toml")) if p.stem.isupper()}
     out: dict[str, Layout] = {}
     for stem, (path, raw) in raws.items():
         code = raw.get("code")
@@ -144,7 +147,7 @@ def load_layouts(directory: str | None = None) -> dict[str, Layout]:
         for key in ("fields", "length", "side"):
             if key not in raw:
                 raise LayoutError(f"{path}: no {key!r}")
-        fields = tuple(_field(f, f"{path.name} field {i + 1}") for i, f in enumerate(raw["fields"]))
+        fields = tuple(_field(f, f"{path.name} field {i + 1}", Path(directory) if directory else None) for i, f in enumerate(raw["fields"]))
         check_tiling(code, raw["length"], fields)
         out[code] = Layout(code=code, length=raw["length"], side=raw["side"], title=raw.get("title", ""),
                            provenance=raw.get("provenance", ""), fields=fields,

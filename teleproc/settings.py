@@ -5,7 +5,7 @@ import tomllib
 
 import attrs
 
-from .layout import FORMATS_DIR
+from . import data
 
 _CHOICES = {
     "phn_remainder_zero": ("invalid", "check_digit_0"),
@@ -13,6 +13,12 @@ _CHOICES = {
     "return_lengths": ("measured", "oscar"),
     "later_vs1": ("warn", "error"),
 }
+
+
+@data.cached
+def _packaged() -> dict:
+    """settings.toml (packaged, or its --formats replacement)."""
+    return tomllib.loads(data.read_text("settings.toml"))
 
 
 @attrs.define(frozen=True)
@@ -34,8 +40,11 @@ class Settings:
 
     @classmethod
     def load(cls, path=None, **overrides) -> "Settings":
-        with open(path or FORMATS_DIR / "settings.toml", "rb") as fh:
-            raw = tomllib.load(fh)
+        if path is not None:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        else:
+            raw = _packaged()
         values = {
             "phn_remainder_zero": raw["phn"]["remainder_zero"],
             "phn_legacy_nine_digit": raw["phn"]["legacy_nine_digit"],

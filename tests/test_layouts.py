@@ -10,7 +10,10 @@ import pytest
 
 from teleproc.errors import LayoutError
 from teleproc.fields import KINDS
-from teleproc.layout import FORMATS_DIR, check_tiling, load_layouts
+from teleproc.data import packaged_dir
+from teleproc.layout import check_tiling, load_layouts
+
+FORMATS_DIR = packaged_dir()
 from teleproc.tables import code_set
 
 TOMLS = sorted(p for p in FORMATS_DIR.glob("*.toml") if p.stem.isupper())

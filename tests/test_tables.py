@@ -6,7 +6,10 @@ from collections import Counter
 
 import pytest
 
-from teleproc.tables import FORMATS_DIR, code_set, read_table
+from teleproc.data import packaged_dir
+from teleproc.tables import code_set, read_table
+
+FORMATS_DIR = packaged_dir()
 
 TABLES_DIR = FORMATS_DIR / "tables"
 

@@ -6,13 +6,10 @@ the file or in an override cannot silently fall back to a default.
 """
 from __future__ import annotations
 
-import functools
 import tomllib
 from types import MappingProxyType
 
-from teleproc.layout import FORMATS_DIR
-
-POLICY_FILE = FORMATS_DIR / "policy.toml"
+from teleproc import data
 
 _CHOICES = {
     "spec_consult_basis": {"paid", "billed"},
@@ -30,10 +27,10 @@ _CHOICES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@data.cached
 def _file_values() -> MappingProxyType:
-    with open(POLICY_FILE, "rb") as fh:
-        return MappingProxyType(tomllib.load(fh))
+    """policy.toml (packaged, or its --formats replacement)."""
+    return MappingProxyType(tomllib.loads(data.read_text("policy.toml")))
 
 
 class Policy:

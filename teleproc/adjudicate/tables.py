@@ -8,10 +8,10 @@ real MSP explanatory code is an error at load time, not a silent miss at run tim
 """
 from __future__ import annotations
 
-import functools
 
 import attrs
 
+from teleproc import data
 from teleproc.tables import code_set, read_table
 
 OPEN_END = 99991231
@@ -167,7 +167,7 @@ def _by_fee(pairs) -> dict:
     return {k: tuple(v) for k, v in out.items()}
 
 
-@functools.lru_cache(maxsize=None)
+@data.cached
 def load_tables() -> Tables:
     t = Tables(fees=_fee_specs(), sets=_sets(), findings=_findings(), limits={}, minimums={},
                recodes={}, same_day={}, prereqs={}, bands={})
