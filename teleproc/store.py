@@ -300,17 +300,30 @@ VIEW_COLUMNS = (  # column, line field, form
     ("dx1", "c02.dx1", _TEXT))
 
 
+def line_column_sql(field_sql, int_type: str = "INTEGER") -> list[tuple[str, str]]:
+    """(claim_lines column, SQL expression) for every column decoded from a line text, with
+    ``field_sql(start, width)`` giving the SQL of the text at 0-based ``start`` of that width
+    (e.g. a ``substr``). One home for the view (SQLite) and for readers of ledger rows in
+    another SQL engine (``teleproc export`` on DuckDB: ``int_type="BIGINT"``)."""
+    forms = {_INT: f"CAST({{}} AS {int_type})", _TEXT: _TEXT,
+             _NULLABLE: f"NULLIF(CAST({{}} AS {int_type}), 0)"}
+    out = [("kind", f"CASE {field_sql(*LINE_AT['kind'])} WHEN 'F' THEN 'ffs' "
+                    "WHEN 'E' THEN 'encounter' ELSE 'debit' END")]
+    out += [(name, forms[form].format(field_sql(*LINE_AT[field])))
+            for name, field, form in VIEW_COLUMNS]
+    return out
+
+
 def _view_sql() -> str:
-    def col(field):
-        a, w = LINE_AT[field]
+    def col(a, w):
         return f"substr(l.lines, n.i * {LINE_WIDTH} + {a + 1}, {w})"
-    cols = ["l.run_id AS run_id", "l.phn AS phn",
-            f"CASE {col('kind')} WHEN 'F' THEN 'ffs' WHEN 'E' THEN 'encounter' ELSE 'debit' END AS kind",
+    exprs = dict(line_column_sql(col))
+    cols = ["l.run_id AS run_id", "l.phn AS phn", f"{exprs.pop('kind')} AS kind",
             "IFNULL(x.reasons, '') AS reasons", "x.supersedes AS supersedes", "x.reversed_by AS reversed_by"]
-    cols += [form.format(col(field)) + f" AS {name}" for name, field, form in VIEW_COLUMNS]
+    cols += [f"{expr} AS {name}" for name, expr in exprs.items()]
     return ("CREATE VIEW IF NOT EXISTS claim_lines AS SELECT\n    " + ",\n    ".join(cols) +
             "\nFROM ledger l CROSS JOIN ledger_n n ON n.i < l.n\n"
-            f"LEFT JOIN line_extra x ON x.line_id = {_INT.format(col('line_id'))};\n")
+            f"LEFT JOIN line_extra x ON x.line_id = {_INT.format(col(*LINE_AT['line_id']))};\n")
 
 
 VIEW = _view_sql()
@@ -483,3 +496,29 @@ def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
 def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute("INSERT INTO meta(key, value) VALUES(?, ?) "
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+# --- readers for exports (teleproc export) -------------------------------------------------------
+def ledger_rows(conn: sqlite3.Connection, first_run: int, last_run: int):
+    """A cursor over the ledger rows of runs ``first_run..last_run``: (run_id, phn, n, lines),
+    ``lines`` holding ``n`` line texts of LINE_WIDTH characters end to end (decode them with
+    ``line_column_sql``). A reader that needs every line of some runs in bulk, in another engine."""
+    return conn.execute("SELECT run_id, phn, n, lines FROM ledger WHERE run_id BETWEEN ? AND ?",
+                        (first_run, last_run))
+
+
+def runs(conn: sqlite3.Connection) -> list[tuple[int, int, int, str | None]]:
+    """(run_id, received, payment_date, source_sha256) of every committed run, in order."""
+    return conn.execute("SELECT run_id, received, payment_date, source_sha256 FROM runs "
+                        "ORDER BY run_id").fetchall()
+
+
+def line_changes(conn: sqlite3.Connection) -> list[tuple[int, str, int | None, int | None]]:
+    """(line_id, reasons, supersedes, reversed_by) of every line that has any (``line_extra``)."""
+    return conn.execute("SELECT line_id, reasons, supersedes, reversed_by FROM line_extra "
+                        "ORDER BY line_id").fetchall()
+
+
+def change_counts(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(lines reversed by a debit, lines superseded by a release decision)."""
+    return conn.execute("SELECT count(reversed_by), count(supersedes) FROM line_extra").fetchone()

@@ -95,6 +95,18 @@ def register(subparsers) -> None:
                     "msoc_not_panel_phns); confidential")
     p.set_defaults(func=run_panel)
 
+    p = subparsers.add_parser(
+        "export", help="the store's decided claim lines as a Parquet dataset (analytics extra)",
+        description="Write the decided claim lines of the runs not exported yet into DIR, a "
+                    "Parquet dataset partitioned by service year and month (formats/dataset.toml); "
+                    "reversals and supersessions are rewritten each time. The dataset holds PHNs: "
+                    "folders 0700, files 0600.")
+    p.add_argument("--state", required=True, type=Path, metavar="STATE.db")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR")
+    p.add_argument("--since-run", type=int, metavar="N",
+                   help="start at run N (an empty DIR only; default: every run)")
+    p.set_defaults(func=run_export)
+
 
 def _output_args(p, patients_help: str) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="default: stdout")
@@ -171,6 +183,34 @@ def _run(command: str, body, args) -> int:
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+# -------------------------------------------------------------------------------- export
+def run_export(args) -> int:
+    return _run("export", _export, args)
+
+
+def _export(args) -> int:
+    from teleproc.analytics import dataset
+    dataset.need_extra("teleproc export")
+    if args.since_run is not None and args.since_run < 1:
+        raise UsageError("--since-run: a run number >= 1")
+    conn = open_store(args.state)
+    try:
+        summary = dataset.export(conn, args.out, args.since_run)
+    finally:
+        conn.close()
+    if summary["runs"]:
+        print(f"export: runs {summary['first_run']}..{summary['last_run']}: "
+              f"{_plural(summary['lines'], 'line')} in {_plural(summary['files'], 'file')}; "
+              f"{summary['reversals']:,} reversed, {summary['supersessions']:,} superseded",
+              file=sys.stderr)
+    else:
+        print(f"export: up to date (last run {summary['last_run']}); "
+              f"{summary['reversals']:,} reversed, {summary['supersessions']:,} superseded",
+              file=sys.stderr)
+    logger(command="export").info("export_done", **summary)
+    return 0
 
 
 # ---------------------------------------------------------------------------------- msoc

@@ -32,21 +32,23 @@ class Lines:
         self._ids = itertools.count(1)
 
     def add(self, practitioner, phn, dos, fee="00100", *, kind="ffs", status="PAID",
-            payee=None, reversed_by=None, paid_fee=None) -> int:
+            payee=None, reversed_by=None, paid_fee=None, run=1, reasons="") -> int:
         line_id = next(self._ids)
         paid = status in store.PAID_STATUSES
-        store.add_lines(self.conn, 1, [dict(zip(_COLUMNS, (
-            line_id, 1, "T01", line_id, payee or practitioner, practitioner, phn,
+        self.conn.execute("INSERT OR IGNORE INTO runs(run_id, kind, received, payment_date, created) "
+                          "VALUES (?, 'adjudicate', 20250115, 20250131, 'test')", (run,))
+        store.add_lines(self.conn, run, [dict(zip(_COLUMNS, (
+            line_id, run, "T01", line_id, payee or practitioner, practitioner, phn,
             iso_ymd(dos), fee, 1, 2500, paid_fee or fee, int(paid), 2500 if paid else 0,
             kind, status, {"PAID": "S01", "ADJUSTED": "S02", "REFUSED": "S03",
-                           "HELD": "S04"}.get(status, "C12"), reversed_by)))])
+                           "HELD": "S04"}.get(status, "C12"), reversed_by)), reasons=reasons)])
         return line_id
 
-    def reverse(self, line_id: int) -> None:
+    def reverse(self, line_id: int, run: int = 1) -> None:
         """A debit line that reverses ``line_id``, linked the way the adjudicator links it."""
         row = self.conn.execute("SELECT practitioner, phn, dos, fee FROM claim_lines "
                                 "WHERE line_id = ?", (line_id,)).fetchone()
-        debit = self.add(*row, kind="debit", status="PAID")
+        debit = self.add(*row, kind="debit", status="PAID", run=run)
         store.reverse(self.conn, line_id, debit)
 
 

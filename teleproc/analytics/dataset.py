@@ -1,0 +1,378 @@
+"""``teleproc export``: the store's decided claim lines as a Parquet dataset (``formats/dataset.toml``).
+
+- Incremental: each export writes the lines of the runs not exported yet (``_manifest.json``
+  lists the runs with their digests, the files with theirs, and the store's state at export:
+  last run, reversal and supersession counts). ``--since-run N`` starts an empty folder at run N.
+- Partitioned by service year and month (``lines/year=Y/month=M/``); lines with no valid date
+  of service (rejected claims) under ``year=0/month=0`` with a null ``dos``.
+- Atomic per file: each partition file is written to a temp file beside it (0600), fsynced and
+  renamed; the manifest, written last, lists the files that belong to the dataset. A file that is
+  not in the manifest (an export that died) is ignored by readers and removed by the next export.
+- ``changes.parquet``: reversals and supersessions (later runs add them to lines already
+  exported), rewritten whole at each export; readers join it at query time.
+- The dataset is *stale* when the store's last run or its reversal / supersession counts differ
+  from the manifest's (``stale``); ``msoc``/``panel`` bring a stale default dataset up to date
+  under the folder's lock (``ensure_fresh``).
+
+The ledger texts are decoded by DuckDB with the store's own column expressions
+(``store.line_column_sql``): the same SQL as the ``claim_lines`` view.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+from teleproc import store
+from teleproc.analytics import schema
+from teleproc.errors import UsageError
+
+MANIFEST = "_manifest.json"
+LINES = "lines"
+CHANGES = "changes.parquet"
+LOCK = ".lock"
+SPILL = ".spill"
+FORMAT = "teleproc-claim-lines"
+BATCH_LINES = 400_000          # ledger lines decoded per DuckDB query (memory stays flat)
+
+
+class DatasetError(UsageError):
+    """The dataset folder cannot be used as asked (exit 2)."""
+
+
+def need_extra(what: str):
+    """Import pyarrow and duckdb, or say how to install them."""
+    try:
+        import duckdb  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise UsageError(f"{what} needs the analytics extra (duckdb, pyarrow): "
+                         "pip install 'teleproc[analytics]'") from None
+
+
+def default_dir(state: Path) -> Path:
+    """``STATE.db.dataset/`` beside the store."""
+    return state.with_name(state.name + ".dataset")
+
+
+# ------------------------------------------------------------------------------ files
+def _mkdir(path: Path) -> None:
+    """A folder of the dataset, and any missing parent of it, 0700 (the dataset holds PHNs)."""
+    if path.is_dir():
+        return
+    if not path.parent.is_dir():
+        _mkdir(path.parent)
+    path.mkdir(mode=0o700)
+    os.chmod(path, 0o700)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path):
+    """A binary file written whole or not at all: temp file beside ``path`` (0600, named
+    ``.NAME.PID.tmp`` so an export finds the temps of dead ones), fsync, rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def locked(directory: Path):
+    """The folder's export lock (one export at a time; readers refreshing wait for it)."""
+    _mkdir(directory)
+    fd = os.open(directory / LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- manifest
+def read_manifest(directory: Path) -> dict | None:
+    """The manifest, None for a missing or empty folder; a folder holding other things, or a
+    dataset of another format version, is refused."""
+    path = directory / MANIFEST
+    if not path.exists():
+        if directory.exists() and not directory.is_dir():
+            raise DatasetError(f"{directory}: not a folder")
+        if directory.is_dir() and any(p.name not in (LOCK, SPILL, LINES) for p in directory.iterdir()):
+            raise DatasetError(f"{directory}: not a teleproc dataset (no {MANIFEST}) and not empty")
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DatasetError(f"{path}: cannot read the manifest: {e}") from None
+    if manifest.get("format") != FORMAT:
+        raise DatasetError(f"{path}: not a teleproc dataset manifest")
+    version = schema.load().version
+    if manifest.get("version") != version:
+        raise DatasetError(f"{directory}: dataset format version {manifest.get('version')}; this "
+                           f"teleproc writes version {version}: export it again into an empty folder")
+    return manifest
+
+
+def _write_manifest(directory: Path, manifest: dict) -> None:
+    with atomic_file(directory / MANIFEST) as fh:
+        fh.write((json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+
+
+def store_state(conn) -> dict:
+    """What staleness compares: the store's last run and its reversal / supersession counts."""
+    runs = store.runs(conn)
+    reversed_, superseded = store.change_counts(conn)
+    return {"last_run": runs[-1][0] if runs else 0, "reversals": reversed_,
+            "supersessions": superseded}
+
+
+def stale(manifest: dict | None, conn) -> bool:
+    if manifest is None:
+        return True
+    return manifest["store"] != store_state(conn)
+
+
+def files(directory: Path, manifest: dict) -> list[str]:
+    """Paths of the dataset's line files (those the manifest lists)."""
+    return [str(directory / f["path"]) for f in manifest["files"]]
+
+
+# ----------------------------------------------------------------------------- export
+def _decode_sql(batch: str) -> str:
+    """DuckDB SQL: ledger rows of ``batch`` (run_id, phn, n, lines) -> one typed row per line."""
+    width = store.LINE_WIDTH
+    exprs = dict(store.line_column_sql(lambda a, w: f"substr(t, {a + 1}, {w})", "BIGINT"))
+    s = schema.load()
+    types = {"int16": "SMALLINT", "int32": "INTEGER", "int64": "BIGINT", "string": "VARCHAR",
+             "date32": "DATE", "bool": "BOOLEAN"}
+    cols = []
+    for c in s.columns:
+        if c.source in ("run_id", "phn"):
+            expr = f"v.{c.source}"
+        elif c.source == "reasons":
+            expr = "coalesce(x.reasons, '')"
+        elif c.source == "supersedes":
+            expr = "x.supersedes"
+        elif c.form == "run":
+            expr = f"r.{c.source}"
+        else:
+            expr = exprs[c.source]
+        if c.form in ("date", "run"):
+            expr = (f"CASE WHEN {expr} BETWEEN 10000101 AND 99991231 THEN CAST(try_strptime("
+                    f"CAST({expr} AS VARCHAR), '%Y%m%d') AS DATE) END")
+        elif c.form == "bool":
+            expr = f"{expr} <> 0"
+        cols.append(f"CAST({expr} AS {types[c.type]}) AS {c.name}")
+    return (f"WITH u AS (SELECT run_id, phn, substr(lines, i * {width} + 1, {width}) AS t "
+            f"FROM (SELECT run_id, phn, lines, unnest(range(n)) AS i FROM {batch})), "
+            f"v AS (SELECT u.*, {exprs['line_id']} AS lid FROM u) "
+            f"SELECT {', '.join(cols)} FROM v LEFT JOIN extra x ON x.line_id = v.lid "
+            f"LEFT JOIN run_dates r ON r.run_id = v.run_id")
+
+
+def _duckdb(directory: Path | None = None, threads: int | None = None, memory: str | None = None):
+    import duckdb
+    config = {"threads": threads or max(1, min(os.cpu_count() or 1, 8)),
+              "memory_limit": memory or os.environ.get("TELEPROC_DUCKDB_MEMORY", "2GB"),
+              "preserve_insertion_order": False}
+    if directory is not None:
+        spill = directory / SPILL
+        _mkdir(spill)
+        config["temp_directory"] = str(spill)
+    return duckdb.connect(":memory:", config=config)
+
+
+def _clean(directory: Path, manifest: dict | None) -> None:
+    """Remove what an export that died left: temps, and line files the manifest does not list."""
+    keep = {f["path"] for f in manifest["files"]} if manifest else set()
+    base = directory / LINES
+    if base.is_dir():
+        for p in base.rglob("*"):
+            if p.is_file() and str(p.relative_to(directory)) not in keep:
+                p.unlink()
+    for p in directory.glob(".*.tmp"):
+        p.unlink()
+
+
+def _changes_table(conn):
+    import pyarrow as pa
+    rows: dict[int, list] = {}
+    for line_id, _reasons, supersedes, reversed_by in store.line_changes(conn):
+        if reversed_by is not None:
+            rows.setdefault(line_id, [None, None])[0] = reversed_by
+        if supersedes is not None:
+            rows.setdefault(supersedes, [None, None])[1] = line_id
+    ids = sorted(rows)
+    return pa.table({"line_id": pa.array(ids, pa.int64()),
+                     "reversed_by": pa.array([rows[i][0] for i in ids], pa.int64()),
+                     "superseded_by": pa.array([rows[i][1] for i in ids], pa.int64())},
+                    schema=schema.changes_schema())
+
+
+def export(conn, directory: Path, since_run: int | None = None, *, threads: int | None = None,
+           memory: str | None = None) -> dict:
+    """Bring ``directory`` up to date with the store (under its lock). Returns a summary:
+    runs exported, lines written, files written, whether anything changed."""
+    need_extra("export")
+    with locked(directory):
+        return _export(conn, directory, since_run, threads, memory)
+
+
+def _export(conn, directory, since_run, threads, memory) -> dict:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    t0 = time.perf_counter()
+    manifest = read_manifest(directory)
+    runs = store.runs(conn)
+    by_id = {r[0]: r for r in runs}
+    if manifest is not None:
+        if since_run is not None:
+            raise DatasetError(f"{directory}: --since-run is only for an empty folder (this one "
+                               f"holds runs {manifest['first_run']}..{manifest['last_run']})")
+        for r in manifest["runs"]:
+            have = by_id.get(r["run_id"])
+            if have is None or have[3] != r["source_sha256"]:
+                raise DatasetError(f"{directory}: run {r['run_id']} of the dataset is not that run "
+                                   "of this store (another store's dataset?): export into an "
+                                   "empty folder")
+        first = manifest["last_run"] + 1
+    else:
+        first = since_run if since_run is not None else 1
+        manifest = {"format": FORMAT, "version": schema.load().version, "first_run": first,
+                    "last_run": first - 1, "runs": [], "files": [], "exports": []}
+    _clean(directory, manifest)
+    state = store_state(conn)
+    new_runs = [r for r in runs if r[0] >= first]
+    last = new_runs[-1][0] if new_runs else manifest["last_run"]
+    lines_written, written = 0, []
+    if new_runs:
+        lines_written, written = _write_lines(conn, directory, new_runs, threads, memory, pa, pq)
+        counted = {}
+        for f in written:
+            for run_id, n in f.pop("run_lines").items():
+                counted[run_id] = counted.get(run_id, 0) + n
+        manifest["runs"] += [{"run_id": r[0], "source_sha256": r[3], "received": r[1],
+                              "payment_date": r[2], "lines": counted.get(r[0], 0)} for r in new_runs]
+        manifest["files"] += written
+    _mkdir(directory)
+    with atomic_file(directory / CHANGES) as fh:
+        pq.write_table(_changes_table(conn), fh)
+    manifest["changes_sha256"] = _sha256(directory / CHANGES)
+    manifest["last_run"] = last
+    manifest["store"] = state
+    manifest["exports"].append({
+        "runs": [new_runs[0][0], last] if new_runs else [], "lines": lines_written,
+        "files": len(written), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    _write_manifest(directory, manifest)
+    return {"runs": len(new_runs), "first_run": new_runs[0][0] if new_runs else None,
+            "last_run": last, "lines": lines_written, "files": len(written),
+            "reversals": state["reversals"], "supersessions": state["supersessions"],
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _write_lines(conn, directory, new_runs, threads, memory, pa, pq):
+    """Decode the ledger rows of ``new_runs`` and write one file per (year, month) they touch."""
+    import pyarrow.compute as pc
+    first, last = new_runs[0][0], new_runs[-1][0]
+    db = _duckdb(directory, threads, memory)
+    arrow_schema = schema.arrow_schema()
+    extra = [(i, r, s) for i, r, s, _ in store.line_changes(conn) if r or s is not None]
+    db.register("extra", pa.table({"line_id": pa.array([e[0] for e in extra], pa.int64()),
+                                   "reasons": pa.array([e[1] for e in extra], pa.string()),
+                                   "supersedes": pa.array([e[2] for e in extra], pa.int64())}))
+    db.register("run_dates", pa.table({"run_id": pa.array([r[0] for r in new_runs], pa.int64()),
+                                       "received": pa.array([r[1] for r in new_runs], pa.int64()),
+                                       "payment_date": pa.array([r[2] for r in new_runs], pa.int64())}))
+    sql = _decode_sql("batch")
+    writers: dict[int, tuple] = {}
+    run_lines: dict[int, dict] = {}
+    total = 0
+    name = f"runs-{first}-{last}.parquet"
+    with contextlib.ExitStack() as stack:        # on leaving: fsync and rename every file
+        cur = store.ledger_rows(conn, first, last)
+        while True:
+            rows, n = [], 0
+            for row in cur:
+                rows.append(row)
+                n += row[2]
+                if n >= BATCH_LINES:
+                    break
+            if not rows:
+                break
+            batch = pa.table({"run_id": pa.array([r[0] for r in rows], pa.int64()),
+                              "phn": pa.array([r[1] for r in rows], pa.string()),
+                              "n": pa.array([r[2] for r in rows], pa.int64()),
+                              "lines": pa.array([r[3] for r in rows], pa.large_string())})
+            del rows
+            db.register("batch", batch)
+            table = db.sql(sql).arrow()
+            if not isinstance(table, pa.Table):          # newer duckdb returns a reader
+                table = table.read_all()
+            db.unregister("batch")
+            table = table.cast(arrow_schema)
+            dos = table.column("dos")
+            key = pc.fill_null(pc.add(pc.multiply(pc.year(dos), 100), pc.month(dos)), 0)
+            for k in pc.unique(key).to_pylist():
+                part = table.filter(pc.equal(key, k))
+                w = writers.get(k)
+                if w is None:
+                    folder = directory / LINES / f"year={k // 100}" / f"month={k % 100}"
+                    _mkdir(folder)
+                    fh = stack.enter_context(atomic_file(folder / name))
+                    w = writers[k] = (pq.ParquetWriter(fh, arrow_schema), folder / name)
+                w[0].write_table(part)
+                counts = run_lines.setdefault(k, {})
+                for run_id, c in zip(*_value_counts(part.column("run_id"))):
+                    counts[run_id] = counts.get(run_id, 0) + c
+                total += part.num_rows
+        for writer, _ in writers.values():
+            writer.close()                       # footers, before the files are renamed
+    db.close()
+    written = []
+    for k in sorted(writers):
+        path = writers[k][1]
+        written.append({"path": str(path.relative_to(directory)), "year": k // 100,
+                        "month": k % 100, "runs": [first, last],
+                        "lines": sum(run_lines[k].values()), "sha256": _sha256(path),
+                        "run_lines": run_lines[k]})
+    return total, written
+
+
+def _value_counts(column):
+    import pyarrow.compute as pc
+    vc = pc.value_counts(column)
+    return vc.field("values").to_pylist(), vc.field("counts").to_pylist()
+
+
+def ensure_fresh(state_conn, directory: Path, *, threads=None, memory=None) -> tuple[dict, dict | None]:
+    """The manifest of an up-to-date dataset at ``directory``, exporting first (under the lock)
+    when it is missing or stale. Returns (manifest, export summary or None)."""
+    need_extra("the duckdb engine")
+    manifest = read_manifest(directory)
+    summary = None
+    if stale(manifest, state_conn):
+        with locked(directory):
+            manifest = read_manifest(directory)
+            if stale(manifest, state_conn):      # another process may have just done it
+                summary = _export(state_conn, directory, None, threads, memory)
+                manifest = read_manifest(directory)
+    return manifest, summary

@@ -1,0 +1,219 @@
+"""``teleproc export``: the Parquet claim-lines dataset (issue 14 section 1, formats/dataset.toml)."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from teleproc import store
+from teleproc.analytics import dataset, schema
+
+pa = pytest.importorskip("pyarrow")
+pytest.importorskip("duckdb")
+pq = pytest.importorskip("pyarrow.parquet")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def read(directory: Path):
+    manifest = json.loads((directory / "_manifest.json").read_text())
+    tables = [pq.read_table(directory / f["path"]) for f in manifest["files"]]
+    table = pa.concat_tables(tables) if tables else schema.arrow_schema().empty_table()
+    return manifest, table.sort_by("line_id")
+
+
+def view_rows(conn):
+    cur = conn.execute("SELECT * FROM claim_lines ORDER BY line_id")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur]
+
+
+def as_view(value, column):
+    """A dataset value in the view's form (dates as YYYYMMDD, bools as 0/1)."""
+    if isinstance(value, date):
+        return store.ymd(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def fill(lines):
+    a = lines.add("00001", "9000000017", "2024-01-05")
+    lines.add("00001", "9000000025", "2024-02-29", "14016", status="ADJUSTED", reasons="R62:CAP")
+    lines.add("00002", "9000000033", "2023-12-31", status="REFUSED")
+    lines.add("00002", "0000000000", None, status="REJECTED")            # no date of service
+    lines.add("00003", "9000000041", 20241399, status="REJECTED")        # not a calendar date
+    lines.add("00003", "9000000041", "2024-03-01", kind="encounter", status="PAID")
+    return a
+
+
+def test_export_holds_every_view_column_typed(lines, cli, tmp_path):
+    fill(lines)
+    out = tmp_path / "ds"
+    r = cli("export", "--state", lines.path, "--out", out)
+    assert r.code == 0, r.err
+    assert "6 lines" in r.err and "9000000" not in r.err + r.log
+    manifest, table = read(out)
+    assert table.schema.remove_metadata() == schema.arrow_schema().remove_metadata()
+    assert same_as_view(table, view_rows(lines.conn), date(2025, 1, 31)) == 6
+
+
+def same_as_view(table, want, payment_date=None) -> int:
+    got = table.to_pylist()
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        for c in schema.load().columns:
+            if c.form == "run":
+                if payment_date is not None:
+                    assert g[c.name] == payment_date
+            elif c.name == "dos" and w["dos"] == 20241399:
+                assert g["dos"] is None                 # not a calendar date: null, year=0
+            elif c.form == "date" and not w[c.source]:
+                assert g[c.name] is None                # 0 (no date) -> null
+            else:
+                assert as_view(g[c.name], c) == w[c.source], c.name
+    return len(got)
+
+
+def test_partitions_by_service_year_and_month_invalid_dates_under_zero(lines, tmp_path):
+    fill(lines)
+    dataset.export(lines.conn, tmp_path / "ds")
+    manifest, _ = read(tmp_path / "ds")
+    parts = {(f["year"], f["month"]): f["lines"] for f in manifest["files"]}
+    assert parts == {(2024, 1): 1, (2024, 2): 1, (2023, 12): 1, (0, 0): 2, (2024, 3): 1}
+    zero = pq.read_table(tmp_path / "ds" / "lines" / "year=0" / "month=0" / "runs-1-1.parquet")
+    assert zero.column("dos").null_count == 2
+    for f in manifest["files"]:
+        assert f["path"] == f"lines/year={f['year']}/month={f['month']}/runs-1-1.parquet"
+        assert f["sha256"] == dataset._sha256(tmp_path / "ds" / f["path"])
+
+
+def test_files_0600_folders_0700(lines, tmp_path):
+    fill(lines)
+    out = tmp_path / "ds"
+    dataset.export(lines.conn, out)
+    seen = 0
+    for p in [out, *out.rglob("*")]:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode == (0o700 if p.is_dir() else 0o600), p
+        seen += 1
+    assert seen > 8
+
+
+def test_incremental_runs_changes_and_staleness(lines, tmp_path):
+    first = fill(lines)
+    out = tmp_path / "ds"
+    s1 = dataset.export(lines.conn, out)
+    assert (s1["runs"], s1["lines"]) == (1, 6)
+    manifest = dataset.read_manifest(out)
+    assert not dataset.stale(manifest, lines.conn)
+    again = dataset.export(lines.conn, out)                  # nothing new: no line file
+    assert (again["runs"], again["lines"], again["files"]) == (0, 0, 0)
+
+    lines.add("00001", "9000000017", "2024-01-20", run=2)      # a new run...
+    lines.reverse(first, run=2)                                # ... that reverses a line of run 1
+    assert dataset.stale(dataset.read_manifest(out), lines.conn)
+    s2 = dataset.export(lines.conn, out)
+    assert (s2["runs"], s2["first_run"], s2["lines"], s2["reversals"]) == (1, 2, 2, 1)
+    manifest, table = read(out)
+    assert [r["run_id"] for r in manifest["runs"]] == [1, 2]
+    assert [r["lines"] for r in manifest["runs"]] == [6, 2]
+    assert (out / "lines/year=2024/month=1/runs-2-2.parquet").exists()
+    assert table.num_rows == 8 and len(set(table.column("line_id").to_pylist())) == 8
+    changes = pq.read_table(out / "changes.parquet").to_pylist()
+    assert changes == [{"line_id": first, "reversed_by": 8, "superseded_by": None}]
+    assert not dataset.stale(manifest, lines.conn)
+
+    # a reversal alone (no new run) makes the dataset stale too, and rewrites the changes
+    lines.conn.execute("UPDATE runs SET run_id = run_id")
+    store.reverse(lines.conn, 2, 8)
+    assert dataset.stale(dataset.read_manifest(out), lines.conn)
+    dataset.export(lines.conn, out)
+    assert len(pq.read_table(out / "changes.parquet")) == 2
+
+
+def test_supersession_in_changes(lines, tmp_path):
+    held = lines.add("00001", "9000000017", "2024-01-05", status="HELD")
+    decided = lines.add("00001", "9000000017", "2024-01-05", run=2)
+    lines.conn.execute("INSERT INTO line_extra(line_id, supersedes) VALUES (?, ?)", (decided, held))
+    dataset.export(lines.conn, tmp_path / "ds")
+    assert pq.read_table(tmp_path / "ds" / "changes.parquet").to_pylist() == [
+        {"line_id": held, "reversed_by": None, "superseded_by": decided}]
+    _, table = read(tmp_path / "ds")
+    assert table.column("supersedes").to_pylist() == [None, held]
+
+
+def test_since_run_only_for_an_empty_folder(lines, cli, tmp_path):
+    fill(lines)
+    lines.add("00001", "9000000017", "2024-01-20", run=2)
+    out = tmp_path / "ds"
+    r = cli("export", "--state", lines.path, "--out", out, "--since-run", "2")
+    assert r.code == 0, r.err
+    manifest, table = read(out)
+    assert manifest["first_run"] == 2 and table.column("run_id").to_pylist() == [2]
+    r = cli("export", "--state", lines.path, "--out", out, "--since-run", "1")
+    assert r.code == 2 and "only for an empty folder" in r.err
+
+
+def test_a_dead_exports_files_are_ignored_and_removed(lines, tmp_path):
+    fill(lines)
+    out = tmp_path / "ds"
+    dataset.export(lines.conn, out)
+    stray = out / "lines" / "year=2024" / "month=1" / "runs-2-9.parquet"
+    stray.write_bytes(b"half a file")
+    temp = out / ".changes.parquet.999.tmp"
+    temp.write_bytes(b"x")
+    manifest = dataset.read_manifest(out)
+    assert str(stray) not in dataset.files(out, manifest)
+    dataset.export(lines.conn, out)
+    assert not stray.exists() and not temp.exists()
+
+
+def test_refuses_another_stores_dataset_and_other_folders(lines, cli, tmp_path):
+    fill(lines)
+    out = tmp_path / "ds"
+    dataset.export(lines.conn, out)
+    lines.conn.execute("UPDATE runs SET source_sha256 = 'ab' WHERE run_id = 1")
+    r = cli("export", "--state", lines.path, "--out", out)
+    assert r.code == 2 and "another store" in r.err
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("x")
+    r = cli("export", "--state", lines.path, "--out", other)
+    assert r.code == 2 and "not a teleproc dataset" in r.err
+    m = json.loads((out / "_manifest.json").read_text())
+    m["version"] = 99
+    (out / "_manifest.json").write_text(json.dumps(m))
+    r = cli("export", "--state", lines.path, "--out", out)
+    assert r.code == 2 and "version 99" in r.err and "empty folder" in r.err
+    r = cli("export", "--state", tmp_path / "missing.db", "--out", tmp_path / "x")
+    assert r.code == 2 and "no store at" in r.err
+
+
+def test_export_of_adjudicated_demo_runs(tmp_path, cli):
+    """Real runs (demo pair, with a hold released in run 2): every line, payment dates kept."""
+    import subprocess
+    import sys
+    state = tmp_path / "s.db"
+    demo = ROOT / "fixtures" / "demo"
+    for i, (sub, pay) in enumerate((("submission.txt", "20240415"), ("submission-2.txt", "20240515"))):
+        args = [sys.executable, "-m", "teleproc", "--log-level", "ERROR", "adjudicate", str(demo / sub),
+                "--state", str(state), "--out", str(tmp_path / f"r{i}.txt"), "--registry",
+                str(demo / "registry"), "--payment-date", pay]
+        subprocess.run(args + (["--new-store"] if i == 0 else []), check=False, cwd=ROOT)
+    r = cli("export", "--state", state, "--out", tmp_path / "ds")
+    assert r.code == 0, r.err
+    conn = store.connect(state, write=False)
+    manifest, table = read(tmp_path / "ds")
+    want = view_rows(conn)
+    assert same_as_view(table, want) == 44
+    pays = {1: date(2024, 4, 15), 2: date(2024, 5, 15)}
+    assert all(pays[r["run_id"]] == r["payment_date"] for r in table.to_pylist())
+    assert [r["source_sha256"] for r in manifest["runs"]] == [r[3] for r in store.runs(conn)]
+    supersedes = [w["supersedes"] for w in want]
+    assert table.column("supersedes").to_pylist() == supersedes
+    assert os.stat(tmp_path / "ds" / "_manifest.json").st_mode & 0o777 == 0o600
