@@ -30,7 +30,7 @@ from .claims import claim_from_item, claim_from_text
 from .errors import UsageError
 from .log import logger
 from .remit import ReturnFileBuilder
-from .settings import Settings
+from .settings import Settings, add_arguments as add_settings_arguments, from_args as settings_from
 from .progress import Progress
 from .validate import FileReader, next_seq
 
@@ -144,9 +144,7 @@ def _light_scan(path: Path, settings: Settings, adj):
 
 
 def run_adjudicate(args, out=None) -> int:
-    settings = Settings.load(line_ending=getattr(args, "line_ending", None),
-                             return_lengths=getattr(args, "return_lengths", None),
-                             phn_remainder_zero=getattr(args, "phn_remainder_zero", None))
+    settings = settings_from(args)
     path = Path(args.submission)
     if not path.is_file():
         raise UsageError(f"{args.submission}: no such file")
@@ -279,8 +277,7 @@ def _decide_all(adj, builder, reader, received: date, prog) -> int:
 
 
 def run_release(args, out=None) -> int:
-    settings = Settings.load(line_ending=getattr(args, "line_ending", None),
-                             return_lengths=getattr(args, "return_lengths", None))
+    settings = settings_from(args)
     payment_date = args.payment_date or date.today()
     created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
     registry = _registry(args)
@@ -387,8 +384,7 @@ def _common(p):
                    help="a fee item outside the schedule: paid as billed (default) or refused")
     p.add_argument("--no-fast-path", action="store_true",
                    help="decide every claim the rules' way (same answers, slower: for checking)")
-    p.add_argument("--line-ending", choices=("crlf", "lf"))
-    p.add_argument("--return-lengths", choices=("measured", "oscar"))
+    add_settings_arguments(p)
 
 
 def register(sub) -> None:
@@ -401,7 +397,6 @@ def register(sub) -> None:
     a.add_argument("--received", type=_ymd_arg, help="date MSP received the file, YYYYMMDD (default today)")
     a.add_argument("--allow-sequence-gap", action="store_true",
                    help="process a submission whose data-centre sequence does not continue the last one")
-    a.add_argument("--phn-remainder-zero", choices=("invalid", "check_digit_0"))
     a.set_defaults(func=cmd_adjudicate)
     r = sub.add_parser("release", help="decide pending holds (BH) without a new submission, or answer "
                                        "claims held for review (--review)")

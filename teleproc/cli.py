@@ -19,16 +19,7 @@ from . import __version__
 from .errors import RecordError, TeleprocError, UsageError
 from .log import configure, logger
 from .progress import Progress
-from .settings import Settings
-
-
-def settings_from(args) -> Settings:
-    return Settings.load(
-        phn_remainder_zero=getattr(args, "phn_remainder_zero", None),
-        phn_legacy_nine_digit=True if getattr(args, "legacy_phn", False) else None,
-        line_ending=getattr(args, "line_ending", None),
-        return_lengths=getattr(args, "return_lengths", None),
-    )
+from . import settings
 
 
 def _input(path: str) -> Path:
@@ -42,7 +33,7 @@ def _input(path: str) -> Path:
 def cmd_validate(args) -> int:
     from .validate import FileReader
     path = _input(args.file)
-    reader = FileReader(path, settings_from(args))
+    reader = FileReader(path, settings.from_args(args))
     t0 = time.perf_counter()
     findings = []
     prog = Progress("validate")
@@ -110,7 +101,7 @@ def cmd_build(args) -> int:
     from .reference import ref_build
     import construct
     path = _input(args.file)
-    s = settings_from(args)
+    s = settings.from_args(args)
     bad = 0
     n = 0
     target = args.out
@@ -173,14 +164,6 @@ def cmd_roundtrip(args) -> int:
 
 
 # --- the parser ---------------------------------------------------------------------------------
-def _settings_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("settings (formats/settings.toml; spec section 10)")
-    g.add_argument("--phn-remainder-zero", choices=("invalid", "check_digit_0"))
-    g.add_argument("--legacy-phn", action="store_true", help="accept old 9-digit MSP numbers")
-    g.add_argument("--line-ending", choices=("crlf", "lf"))
-    g.add_argument("--return-lengths", choices=("measured", "oscar"))
-
-
 class _Version(argparse.Action):
     """``--version``: the package version and the tables' extraction dates (read only when asked)."""
 
@@ -231,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a submission or return file; every defect with line, column and field")
     v.add_argument("file")
     v.add_argument("--format", choices=("text", "json"), default="text")
-    _settings_args(v)
+    settings.add_arguments(v)
     v.set_defaults(func=cmd_validate)
 
     pa = sub.add_parser("parse", help="file -> JSON Lines, one object per record")
@@ -242,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="JSON Lines -> fixed-width file (construct reference builder)")
     b.add_argument("file")
     b.add_argument("--out", help="write here (atomically) instead of stdout")
-    _settings_args(b)
+    settings.add_arguments(b)
     b.set_defaults(func=cmd_build)
 
     r = sub.add_parser("roundtrip", help="exit 0 when parse + serialize reproduces the file byte for byte")

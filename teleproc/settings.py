@@ -1,4 +1,8 @@
-"""Configurable points where the sources disagree (spec section 10): formats/settings.toml."""
+"""Configurable points where the sources disagree (spec section 10): formats/settings.toml.
+
+Every command that reads or writes records takes the same options for them: ``add_arguments``
+declares them on its parser, ``from_args`` reads them back (the file's values, overridden by
+the options given). A new setting is added here once and reaches every such command."""
 from __future__ import annotations
 
 import tomllib
@@ -54,3 +58,30 @@ class Settings:
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+# option -> (Settings field, argparse keywords); one row per setting, every command alike
+_OPTIONS = {
+    "--phn-remainder-zero": ("phn_remainder_zero", dict(choices=_CHOICES["phn_remainder_zero"],
+                             help="a PHN whose weighted sum is 0 mod 11 (spec 10.11)")),
+    "--legacy-phn": ("phn_legacy_nine_digit", dict(action="store_const", const=True,
+                     help="accept old 9-digit MSP numbers (spec 6.1)")),
+    "--line-ending": ("line_ending", dict(choices=_CHOICES["line_ending"],
+                      help="line ending of the files written (spec 10.2)")),
+    "--return-lengths": ("return_lengths", dict(choices=_CHOICES["return_lengths"],
+                         help="S-record lengths: measured (HIBC remittance) or oscar (spec 10.1)")),
+    "--later-vs1": ("later_vs1", dict(choices=_CHOICES["later_vs1"],
+                    help="a second VS1 in a submission: a warning or a defect (spec 1.2)")),
+}
+
+
+def add_arguments(parser) -> None:
+    """The settings options (formats/settings.toml) on a command's parser."""
+    g = parser.add_argument_group("settings (formats/settings.toml; spec section 10)")
+    for option, (field, kw) in _OPTIONS.items():
+        g.add_argument(option, dest=field, default=None, **kw)
+
+
+def from_args(args) -> Settings:
+    """The settings of one command: formats/settings.toml, overridden by its options."""
+    return Settings.load(**{field: getattr(args, field, None) for field, _ in _OPTIONS.values()})

@@ -42,6 +42,7 @@ from .history import History
 from .policy import Policy
 from .registry import Registry
 from .rules import Case, Context, rules_for
+from .rules.general import duplicate as _duplicate
 from .tables import load_tables
 
 
@@ -80,7 +81,7 @@ class Adjudicator:
         prac_fees = (t.sets["conference_codes"] | t.sets["specialty_consult_codes"]
                      | frozenset(f for lims in t.limits.values() for lim in lims if lim.per_practitioner
                                  for f in lim.counted))
-        self.hist = History(conn, prac_fees, run_id)
+        self.hist = History(conn, prac_fees, run_id, t.sets["time_based"])
         self.ctx = Context(self.hist, self.registry, t, self.policy)
         visits = t.sets["visit_codes"]
         self._prescan_fees = frozenset(f for ps in t.prereqs.values() for p in ps for f in p.requires) - visits
@@ -113,7 +114,7 @@ class Adjudicator:
     def prescan(self, claim) -> None:
         """First pass over the file: remember prerequisites billed anywhere in it (R10), so a claim
         decided before its prerequisite is held (BH) instead of refused."""
-        if claim.findings:
+        if claim.findings or claim.debit:     # a debit request bills nothing (R10, seed-rules 0.2)
             return
         line = claim.record.line
         if line[self._fee_at].rstrip(" ") in self._prescan_fees:
@@ -122,7 +123,7 @@ class Adjudicator:
     def prescan_companion(self, claim) -> None:
         """First pass: a visit billed later in the file than a claim that needs it the same day
         (14033, R61): while it is not decided, that claim is held (BH), not refused."""
-        if not claim.findings:
+        if not claim.findings and not claim.debit:
             self.hist.billed(claim.record.line[self._phn_at], claim)
 
     def release(self, review: str | None = None, lines=None) -> list:
@@ -145,16 +146,55 @@ class Adjudicator:
             if missing:
                 raise ValueError(f"no claim held for review with line id {', '.join(map(str, missing))}")
             rows = [r for r in rows if r[0] in wanted]
-        out = []
-        for i, (held_id, c02, notes, received) in enumerate(rows):
-            claim = claim_from_lines(i, 0, c02, notes.split("\n") if notes else [])
+        claims = [claim_from_lines(i, 0, c02, notes.split("\n") if notes else [])
+                  for i, (_, c02, notes, _) in enumerate(rows)]
+        out = [None] * len(rows)
+        for i in self._release_order(claims):
+            held_id, received = rows[i][0], rows[i][3]
             self.hist.redecided.add(held_id)
             (self._released if review is None else self._reviewed).append(held_id)
             self.ctx.group = ()
-            out.append((claim, self._decide(claim, received, held_id, review), from_ymd(received)))
+            out[i] = (claims[i], self._decide(claims[i], received, held_id, review), from_ymd(received))
         if rows:
             self._log.info("holds_released" if review is None else "reviews_answered", count=len(rows))
         return out
+
+    def _release_order(self, claims: list) -> list:
+        """The order to decide held claims again (R10): a claim after the held claims it needs
+        (the same patient's held fees among its prerequisites.csv requirements, e.g. a 14039
+        after the 14033 that is itself held on a visit), otherwise in original order; claims
+        in a cycle keep original order. Answers are still written in original order."""
+        import heapq
+        prereqs = self.tables.prereqs
+        by_phn: dict = {}
+        for i, c in enumerate(claims):
+            by_phn.setdefault(c.phn, []).append(i)
+        needs = [set() for _ in claims]
+        needed_by = [[] for _ in claims]
+        for i, c in enumerate(claims):
+            wanted = frozenset().union(*(p.requires for p in prereqs.get(c.fee, ())))
+            if wanted:
+                for j in by_phn[c.phn]:
+                    if j != i and claims[j].fee in wanted:
+                        needs[i].add(j)
+                        needed_by[j].append(i)
+        ready = [i for i in range(len(claims)) if not needs[i]]
+        heapq.heapify(ready)
+        order, done = [], set()
+        while len(order) < len(claims):
+            if not ready:            # a cycle: its first claim in original order goes next
+                i = min(i for i in range(len(claims)) if i not in done)
+            else:
+                i = heapq.heappop(ready)
+                if i in done:
+                    continue
+            order.append(i)
+            done.add(i)
+            for j in needed_by[i]:
+                needs[j].discard(i)
+                if not needs[j] and j not in done:
+                    heapq.heappush(ready, j)
+        return order
 
     def decide_group(self, claims: list) -> list:
         """Decide a contiguous run of claims sharing practitioner + PHN + DOS (seed-rules 0.2).
@@ -238,7 +278,8 @@ class Adjudicator:
         self.lane_fees = frozenset(
             fee for fee, rules in self._rules.items()
             if enabled and self.policy.submission_period_days == 0        # R13's period: the rules'
-            and set(rules) <= lane_rules and self._fees.get(fee) is not None and fee not in prac_fees)
+            and set(rules) <= lane_rules and self._fees.get(fee) is not None and fee not in prac_fees
+            and fee not in self.tables.sets["time_based"])     # their duplicate key has the times
         self._lane = {fee.ljust(width): self._fees[fee] for fee in self.lane_fees}
         self.lane = frozenset(self._lane)        # as the C02 writes them: FileReader(lane=...)
         f = lay.field
@@ -363,7 +404,8 @@ class Adjudicator:
             finding = case.fail("REVIEW", "REVIEW_REFUSED", {"held": supersedes})
         else:
             ctx = self.ctx
-            for rule in (self._rules[fee] if spec is not None else self._unknown_rules):
+            rules = self._rules[fee] if spec is not None else self._unknown_rules
+            for rule in rules:
                 finding = rule(case, ctx)
                 if finding == "REVIEW" and review == "pay":
                     case.adjust(case.rid or rule.rid, "REVIEW_ACCEPTED", case.facts)   # traced, no code
@@ -371,6 +413,12 @@ class Adjudicator:
                     continue
                 if finding is not None:
                     break
+            if finding is not None and self._findings[finding][1] == "HELD" and _duplicate in rules:
+                # a copy of a claim paid or held earlier (in this file too) is refused now (HV /
+                # FB): held as well, the earlier record would meet it again at release
+                again = _duplicate(case, ctx)
+                if again is not None:
+                    case.rid, finding, rule = None, again, _duplicate
 
         if finding is None:
             outcome, paid_units, paid_cents = self._price(case)

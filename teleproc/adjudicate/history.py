@@ -92,17 +92,22 @@ def _decoder():
 decode_line, _STATUS_AT, _KIND_AT = _decoder()
 
 
-def dup_key(prac: str, phn: str, dos: int, fee: str, units: int) -> int:
+def dup_key(prac: str, phn: str, dos: int, fee: str, units: int, times: tuple | None = None) -> int:
     """The duplicate key of a line: the hash of practitioner, PHN, DOS, fee and units the way
-    the C02 writes them (so the fast path hashes one text slice). A hash, not the text: a
-    million keys take ~50 MB less; two claims that only share a hash go the rules' way, which
-    decides exactly."""
-    return hash("%-5s%s%08d%-5s%03d" % (prac, phn, dos, fee, units))
+    the C02 writes them (so the fast path hashes one text slice), and for a fee billed by time
+    (code_sets.csv ``time_based``) its start and finish times (``times``: HHMM ints or None).
+    A hash, not the text: a million keys take ~50 MB less; two claims that only share a hash go
+    the rules' way, which decides exactly."""
+    key = "%-5s%s%08d%-5s%03d" % (prac, phn, dos, fee, units)
+    if times is not None:
+        key += "%04d%04d" % (times[0] or 0, times[1] or 0)
+    return hash(key)
 
 
 class History:
-    def __init__(self, conn, practitioner_fees: frozenset, run_id: int = 0):
+    def __init__(self, conn, practitioner_fees: frozenset, run_id: int = 0, time_based: frozenset = frozenset()):
         self._conn = conn
+        self.time_based = time_based           # fees whose duplicate key includes the times
         self._stored = not store.is_empty(conn)
         self._run_id = run_id
         self._prac_fees = practitioner_fees
@@ -142,7 +147,7 @@ class History:
         lines = (self._conn.execute(_SELECT.format(where="cl.phn = ?"), (phn, self._run_id)).fetchall()
                  if self._stored else [])
         if lines:
-            self.keys.update(dup_key(ln[PRAC], ln[PHN], ln[DOS] or 0, ln[FEE], ln[BUNITS] or 0) for ln in lines)
+            self.keys.update(map(self.line_key, lines))
         return lines
 
     def practitioner(self, prac: str) -> list:
@@ -159,10 +164,21 @@ class History:
         self.patient(phn).append(line)
         self.record(phn, text)
         self._synced[phn] += 1
-        self.keys.add(dup_key(line[PRAC], phn, line[DOS] or 0, line[FEE], line[BUNITS] or 0))
+        self.keys.add(self.line_key(line))
         if line[PFEE] in self._prac_fees:
             self.practitioner(line[PRAC]).append(line)
             self.prac_pairs.add((line[PRAC], phn))
+
+    def line_key(self, ln: tuple) -> int:
+        """A line's duplicate key (``dup_key``)."""
+        fee = ln[FEE]
+        return dup_key(ln[PRAC], ln[PHN], ln[DOS] or 0, fee, ln[BUNITS] or 0,
+                       (ln[TS], ln[TE]) if fee in self.time_based else None)
+
+    def same_service(self, ln: tuple, prac: str, day: int, fee: str, units: int, ts, te) -> bool:
+        """Does a line bill the service a claim bills (the duplicate rule's exact comparison)?"""
+        return (ln[DOS] == day and ln[FEE] == fee and ln[PRAC] == prac and ln[BUNITS] == units
+                and (fee not in self.time_based or (ln[TS] == ts and ln[TE] == te)))
 
     def unwritten(self) -> dict:
         """PHN -> this run's line texts not handed to the store yet (and now counted as handed)."""
@@ -189,6 +205,10 @@ class History:
         encounter record (R04), and not reversed by a debit."""
         return (line[STATUS] in PAID and line[LID] not in self.reversed
                 and (line[PCENTS] > 0 or line[KIND] == "encounter"))
+
+    def is_reversed(self, line) -> bool:
+        """Reversed by a debit request, in an earlier run or this one."""
+        return line[REV] is not None or line[LID] in self.reversed
 
     def is_pending(self, line) -> bool:
         return line[STATUS] == HELD and line[LID] not in self.redecided

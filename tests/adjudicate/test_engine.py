@@ -89,15 +89,15 @@ def test_duplicate_of_a_held_claim_is_fb():
 
 def test_debit_reverses_paid_line_and_frees_its_cap():
     r = Run(received=D(2024, 3, 10))
-    original = make_claim(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 1))
+    original = make_claim(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 1), sex="M")
     check(r.one(original), "PAID", cents=10000)
-    check(r.one(make_claim(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 2))), "REFUSED", ["TA"])
+    check(r.one(make_claim(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 2), sex="M")), "REFUSED", ["TA"])
     omf = "T1234" + "%07d" % original.record.dc_seq + "20240310"
-    debit = dict(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 1), submission_code="E",
+    debit = dict(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 1), submission_code="E", sex="M",
                  original_msp_file=omf, note="debit")
     check(r.one(make_claim(**debit)), "ADJUSTED", ["D3"], -10000, units=-1)
     check(r.one(make_claim(**debit)), "REFUSED", ["HZ"])
-    check(r.one(make_claim(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 3))), "PAID", cents=10000)
+    check(r.one(make_claim(fee="14034", phn=PHN_A, dob=D(1979, 1, 1), dos=D(2024, 3, 3), sex="M")), "PAID", cents=10000)
     rows = dict(r.conn.execute("SELECT kind, COUNT(*) FROM claim_lines GROUP BY kind").fetchall()
                 if r.adj.flush() is None else ())
     assert rows == {"ffs": 3, "debit": 2}
@@ -228,3 +228,14 @@ def test_property_deterministic(spec):
     a = [(d.outcome, d.codes, d.paid_cents) for d in Run().decide(*_claims(spec))]
     b = [(d.outcome, d.codes, d.paid_cents) for d in Run().decide(*_claims(spec))]
     assert a == b
+
+
+def test_r10_release_order_prerequisites_first_then_original_order_cycles_in_original_order():
+    from types import SimpleNamespace as NS
+    from teleproc.adjudicate.engine import Adjudicator
+    P = lambda *req: NS(requires=frozenset(req))   # noqa: E731
+    fake = NS(tables=NS(prereqs={"B": [P("A")], "C": [P("B")], "X": [P("Y")], "Y": [P("X")]}))
+    claims = [NS(fee="C", phn="1"), NS(fee="B", phn="1"), NS(fee="A", phn="1"), NS(fee="C", phn="2"),
+              NS(fee="X", phn="3"), NS(fee="Y", phn="3")]
+    # phn 1: A before B before C; phn 2's C needs no held claim of its own patient; X/Y a cycle
+    assert Adjudicator._release_order(fake, claims) == [2, 1, 0, 3, 4, 5]

@@ -80,20 +80,35 @@ def test_r66_14039_not_same_day_as_visit_by_same_gp():
 
 # --- cardiovascular risk -------------------------------------------------------------------------------
 def cv(phn=G, dob=D(1979, 1, 1), dos=D(2024, 6, 1), **kw):
+    """A 14034; a man unless ``sex`` says otherwise (R70 refuses an unknown sex)."""
+    kw.setdefault("sex", "M")
     return make_claim(fee="14034", phn=phn, dob=dob, dos=dos, **kw)
 
 
 def test_r70_sex_specific_age_window():
     reg = registry(patients=[dict(phn=G, sex="M"), dict(phn=H, sex="F"), dict(phn=J, sex="F"), dict(phn=K, sex="M")])
     r = Run(registry=reg)
-    check(r.one(cv(G, D(1979, 1, 1))), "PAID", cents=10000)        # male 45
-    check(r.one(cv(H, D(1979, 1, 1))), "REFUSED", ["FO"])          # female 45
-    check(r.one(cv(J, D(1969, 1, 1))), "PAID", cents=10000)        # female 55
-    check(r.one(cv(K, D(1969, 1, 1))), "REFUSED", ["FO"])          # male 55
-    check(r.one(cv(L, D(1999, 1, 1))), "REFUSED", ["FG"])          # 25, no window
-    check(r.one(cv(L, D(1979, 1, 1), dos=D(2024, 6, 2))), "PAID")  # sex unknown: the age fits a window
+    check(r.one(cv(G, D(1979, 1, 1), sex="")), "PAID", cents=10000)        # male 45 (registry)
+    check(r.one(cv(H, D(1979, 1, 1), sex="")), "REFUSED", ["FO"])          # female 45
+    check(r.one(cv(J, D(1969, 1, 1), sex="")), "PAID", cents=10000)        # female 55
+    check(r.one(cv(K, D(1969, 1, 1), sex="")), "REFUSED", ["FO"])          # male 55
+    check(r.one(cv(L, D(1999, 1, 1), sex="")), "REFUSED", ["FG"])          # 25, no window
+    check(r.one(cv(L, D(1979, 1, 1), sex="F", dos=D(2024, 6, 3))), "REFUSED", ["FO"])   # sex on the claim
     r2 = Run(registry=reg, cv_age_rule="broad")
-    check(r2.one(cv(H, D(1979, 1, 1))), "PAID", cents=10000)
+    check(r2.one(cv(H, D(1979, 1, 1), sex="")), "PAID", cents=10000)
+
+
+def test_r70_unknown_sex_refused_fg_under_sex_specific_only_age_counts_under_broad():
+    """R70: "missing sex/DOB -> REFUSED" (a [D] rule: the exception to "unknown means no
+    refusal"). L is in no registry and the claim carries no sex."""
+    r = Run(registry=registry(patients=[]))
+    d = check(r.one(cv(L, D(1979, 1, 1), sex="")), "REFUSED", ["FG"], 0)   # 45: a man's age
+    assert d.reasons == ("R70:AGE_SEX",)
+    check(r.one(cv(L, D(1969, 1, 1), sex="", dos=D(2024, 6, 2))), "REFUSED", ["FG"])   # 55: a woman's age
+    r2 = Run(registry=registry(patients=[]), cv_age_rule="broad")
+    check(r2.one(cv(L, D(1979, 1, 1), sex="")), "PAID", cents=10000)
+    check(r2.one(cv(J, D(2000, 1, 1), sex="", dos=D(2024, 6, 1))), "PAID", cents=10000)    # 24: 18-69
+    check(r2.one(cv(K, D(1950, 1, 1), sex="", dos=D(2024, 6, 1))), "REFUSED", ["FG"])      # 74: the age still counts
 
 
 def test_r71_once_per_patient_per_cy():

@@ -167,7 +167,7 @@ def prerequisites(c, k):
     for p in k.tables.prereqs[c.fee]:
         prac = None if (p.note_delegate and c.claim.has_note) else c.prac
         seen = []
-        seen_refused = pending = False
+        seen_refused = pending = debited = False
         for ln in hist.lines(c.phn, p.requires, prac=prac):
             if not _in_period(p, c, ln[DOS]):
                 continue
@@ -179,6 +179,9 @@ def prerequisites(c, k):
             elif ln[STATUS] == "REFUSED":
                 seen_refused = True
                 seen.append(line_ref(ln))
+            elif hist.is_reversed(ln):
+                debited = True          # paid, then reversed by a debit: neither paid nor pending (0.2)
+                seen.append(line_ref(ln))
         else:
             facts = {"requires": sorted(p.requires), "period": p.period,
                      "scope": "patient" if prac is None else "practitioner"}
@@ -189,7 +192,9 @@ def prerequisites(c, k):
             if _billed_in_file(p, c, k, prac):
                 facts["waits_for"] = "this_file"
                 return c.fail(p.rule, "PREREQ_PENDING", facts)
-            return c.fail(p.rule, p.if_refused if seen_refused else p.if_missing, facts)
+            if debited:                  # the trace says why a paid prerequisite is not
+                c.adjust(p.rule, "PREREQ_DEBITED", {"line": [r for r in seen]})
+            return c.fail(p.rule, p.if_refused if seen_refused or debited else p.if_missing, facts)
     return None
 
 
@@ -230,16 +235,17 @@ def history_minimums(c, k):
 # --- 5. exact duplicates -------------------------------------------------------------------------------
 @rule("DUP")
 def duplicate(c, k):
-    """Exact duplicate (issue 3): same practitioner, PHN, DOS, fee item and units as a line
+    """Exact duplicate (issue 3): same practitioner, PHN, DOS, fee item and units (and, for a fee
+    billed by time, code_sets.csv ``time_based``, the same start and finish times) as a line
     already paid (HV, "previously processed") or held (FB, "identical claim being processed"),
     so the same submission processed twice pays nothing twice."""
     hist = k.hist
-    day, fee, prac, units = c.ymd, c.fee, c.prac, c.billed_units
+    day, fee, prac, units, ts, te = c.ymd, c.fee, c.prac, c.billed_units, c.ts, c.te
     lines = hist.patient(c.phn)        # loads the stored lines' keys too
-    if dup_key(prac, c.phn, day, fee, units) not in hist.keys:
+    if dup_key(prac, c.phn, day, fee, units, (ts, te) if fee in hist.time_based else None) not in hist.keys:
         return None                    # no line shares the key: nothing to compare
     for ln in lines:
-        if ln[DOS] == day and ln[FEE] == fee and ln[PRAC] == prac and ln[BUNITS] == units:
+        if hist.same_service(ln, prac, day, fee, units, ts, te):
             if hist.is_paid(ln):
                 return c.why("DUPLICATE", {"line": line_ref(ln)})
             if hist.is_pending(ln):

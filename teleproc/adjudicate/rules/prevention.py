@@ -8,8 +8,9 @@ from .base import rule
 def age_sex(c, k):
     """R70 - the patient's age and sex fall in a 14034 window (age_bands.csv, policy cv_age_rule:
     sex_specific = men 40-49 / women 50-59, broad = 18-69). No birth date -> AGE_SEX (R08). Sex
-    from the claim (reciprocal claims) or the patient registry; unknown sex passes when the age
-    fits some window (permissive default for registry data). An age that fits only the other
+    from the claim (reciprocal claims) or the patient registry. R70 says "missing sex/DOB ->
+    REFUSED", an exception to "unknown means no refusal": under sex_specific an unknown sex is
+    refused AGE_SEX (FG); under broad only the age counts. An age that fits only the other
     sex's window -> SEX_MISMATCH (FO)."""
     age = c.age()
     if age is None:
@@ -23,6 +24,9 @@ def age_sex(c, k):
     if sex is None:
         patient = k.registry.patient(c.phn)
         sex, source = (patient.sex if patient is not None else None), "registry"
-    if sex is None or any(b.sex in ("", sex) for b in fitting):
-        return None
+    if any(b.sex in ("", sex) for b in fitting):
+        return None                        # a window for either sex (broad), or for this one
+    if sex is None:                        # R70: missing sex is refused (sex_specific only)
+        return c.why("AGE_SEX", {"age": age, "sex": "unknown", "windows": windows,
+                                 "policy": "cv_age_rule=" + k.policy.cv_age_rule})
     return c.why("SEX_MISMATCH", {"age": age, "sex": sex, "source": source, "windows": windows})
