@@ -2,6 +2,7 @@
 and ``teleproc release`` on files), named by the rules they concern."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date
 
@@ -57,7 +58,8 @@ def test_r10_debited_prerequisite_earlier_in_the_file_refuses_the_dependent_at_o
     assert dep[1:] == ("S03", ["KD"], 0), got                              # refused now, not BH
     conn = sqlite3.connect(db)
     (reasons,), = conn.execute("SELECT reasons FROM claim_lines WHERE fee = ?", (dependent["fee"],)).fetchall()
-    assert reasons == f"{rid}:PREREQ_DEBITED {rid}:PREREQ_NOT_PAID"
+    assert re.sub(r"\[[^\]]*\]", "", reasons) == f"{rid}:PREREQ_DEBITED {rid}:PREREQ_NOT_PAID"
+    assert f"{rid}:PREREQ_DEBITED[line={seq_prereq - 1}/" in reasons     # the debited line, by id
     assert conn.execute("SELECT COUNT(*) FROM holds").fetchone() == (0,)
 
 
