@@ -20,6 +20,8 @@ import argparse
 import gc
 import hashlib
 import json
+import os
+import re
 import sys
 import time
 from datetime import date, datetime
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from . import store
 from .claims import claim_from_item, claim_from_text
-from .errors import UsageError
+from .errors import TeleprocError, UsageError, printable
 from .log import logger
 from .remit import ReturnFileBuilder
 from .settings import Settings, add_arguments as add_settings_arguments, from_args as settings_from
@@ -69,14 +71,28 @@ def _registry(args):
     reg = getattr(args, "registry", None)
     if not reg:
         return None
-    if not Path(reg).is_dir():
-        raise UsageError(f"--registry {reg}: no such directory")
-    try:
-        return Registry.load(reg)
-    except UnicodeDecodeError as e:
-        raise UsageError(f"--registry {reg}: a file is not UTF-8 text ({e.reason})") from None
-    except (ValueError, KeyError) as e:
-        raise UsageError(f"--registry {reg}: {e}") from None
+    return Registry.load(reg)
+
+
+def _check_paths(args, submission: str | None = None) -> None:
+    """Before any work: the inputs exist as what they must be, and no output would overwrite an
+    input, the store or another output (teleproc.paths)."""
+    from .paths import guard_outputs, input_dir, input_file, registry_inputs
+    inputs = []
+    if submission is not None:
+        input_file(submission, twice="adjudicate reads its input twice")
+        inputs.append(("the submission", submission))
+    reg = getattr(args, "registry", None)
+    if reg:
+        input_dir(reg, "--registry")
+        inputs += registry_inputs(reg)
+    guard_outputs([("--out", args.out), ("--report", getattr(args, "report", None))],
+                  inputs=inputs, stores=[("--state", args.state)])
+
+
+def _spool_dir(state) -> str:
+    """Spool files live beside the store (never in the system temp folder)."""
+    return os.path.dirname(os.path.realpath(state)) if str(state) != ":memory:" else "."
 
 
 def _adjudicator(conn, run_id, received, args, registry):
@@ -118,13 +134,17 @@ def _light_scan(path: Path, settings: Settings, adj):
     checker = FileReader(path, settings)
     header = None
     index = 0
+    others = _OTHER_CODES
+    unknown: list[tuple[int, bytes]] = []
     with open(path, "rb") as fh:
-        for no, line in enumerate(fh, 1):
+        for no, line in enumerate(_raw_lines(fh), 1):
             if no == 1 and line[:3] == b"VS1":
                 text = line.decode("latin-1").rstrip("\r\n")
                 vs1 = codec("VS1")
                 header = vs1.parse(text) if vs1.is_valid(text) else FileReader.salvage(vs1, text)
             if line[:3] != b"C02":
+                if line[:3] not in others:
+                    unknown.append((no, line[:3].rstrip(b"\r\n")))
                 continue
             fee = line[fee_sl]
             if fee in needs_visit:
@@ -140,14 +160,48 @@ def _light_scan(path: Path, settings: Settings, adj):
                         claim = Claim(index, no, rec, text)
                         adj.prescan_companion(claim) if companion else adj.prescan(claim)
             index += 1
-    return header
+    return header, index, unknown
+
+
+# the submission records other than claims; any other line is unanswerable (item 7 of issue 8)
+_OTHER_CODES = frozenset({b"VS1", b"N01", b"B04"})
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _raw_lines(fh):
+    """The lines of a binary file split as FileReader splits them (CR LF, LF, and a lone CR),
+    so line numbers agree between the two passes."""
+    find, lone = bytes.find, _LONE_CR.finditer
+    for raw in fh:
+        if find(raw, b"\r", 0, len(raw) - 2) < 0 and not (raw[-1:] == b"\r" and len(raw) > 1
+                                                          and raw[-2:-1] == b"\r"):
+            yield raw
+            continue
+        start = 0
+        for m in lone(raw):
+            yield raw[start:m.end()]
+            start = m.end()
+        if start < len(raw):
+            yield raw[start:]
+
+
+def _unanswerable(path: Path, unknown: list[tuple[int, bytes]]) -> str:
+    """One finding per line whose record code is unknown or damaged, ``path:line:column``."""
+    from .errors import Finding, printable
+    out = [f"{path}: {len(unknown)} line{'s' * (len(unknown) != 1)} with an unknown or damaged "
+           "record code would get no answer; nothing was decided"]
+    for no, code in unknown:
+        text = code.decode("latin-1")
+        out.append(Finding(no, 1, 3, printable(text) or "(empty line)", "record_code", "unknown_record",
+                           "a submission record code: VS1, C02, N01 or B04", text, "",
+                           str(path)).message)
+    return "\n".join(out)
 
 
 def run_adjudicate(args, out=None) -> int:
+    _check_paths(args, args.submission)
     settings = settings_from(args)
     path = Path(args.submission)
-    if not path.is_file():
-        raise UsageError(f"{args.submission}: no such file")
     received = args.received or date.today()
     payment_date = args.payment_date or received
     created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
@@ -165,9 +219,11 @@ def run_adjudicate(args, out=None) -> int:
             run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), None, None, None,
                               received, payment_date)
             adj = _adjudicator(conn, run_id, received, args, registry)
-            header = _light_scan(path, settings, adj)
+            header, claim_lines, unknown = _light_scan(path, settings, adj)
             if header is None:
                 raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
+            if unknown:
+                raise SubmissionRejected(_unanswerable(Path(args.submission), unknown))
             dc = header.data_centre
             last = store.get_meta(conn, f"last_seq:{dc}")
             if last is not None and header.dc_seq != next_seq(int(last)) and not args.allow_sequence_gap:
@@ -179,7 +235,8 @@ def run_adjudicate(args, out=None) -> int:
             if bulk:
                 store.drop_indexes(conn)
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
-                                        settings=settings, names=registry.names() if registry else {})
+                                        settings=settings, names=registry.names() if registry else {},
+                                        spool_dir=_spool_dir(args.state))
             released = 0
             for claim, decision, held_received in adj.release():
                 builder.add(claim, decision, held_received)
@@ -188,6 +245,9 @@ def run_adjudicate(args, out=None) -> int:
             prog = Progress("adjudicate")
             n = _decide_all(adj, builder, reader, received, prog)
             prog.done()
+            if n != claim_lines:   # every claim line gets its answer, or nothing is committed
+                raise TeleprocError(f"{path}: internal error: {claim_lines} claim lines read, {n} "
+                                    "answered; nothing was committed, no return file written")
             last_seq = reader.last_seq
             adj.flush()
             if bulk:
@@ -203,7 +263,7 @@ def run_adjudicate(args, out=None) -> int:
             gc.enable()
         conn.close()
     summary = _summary(builder.counts, written, stats, n, released, reader)
-    _report(summary, args, out)
+    _report(summary, args, out, run_id)
     log.info("adjudicated", claims=n, released=released, seconds=round(time.perf_counter() - t0, 3),
              **{k.lower(): v for k, v in builder.counts.items()})
     return 0
@@ -280,6 +340,7 @@ def run_release(args, out=None) -> int:
     settings = settings_from(args)
     payment_date = args.payment_date or date.today()
     created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
+    _check_paths(args)
     registry = _registry(args)
     conn = store.connect(args.state)
     try:
@@ -298,7 +359,8 @@ def run_release(args, out=None) -> int:
                 raise UsageError(f"--line: {e}") from None
             dc = answers[0][0].record.data_centre if answers else ""
             builder = ReturnFileBuilder(data_centre=dc, payment_date=payment_date, created=created,
-                                        settings=settings, names=registry.names() if registry else {})
+                                        settings=settings, names=registry.names() if registry else {},
+                                        spool_dir=_spool_dir(args.state))
             for claim, decision, received in answers:
                 builder.add(claim, decision, received)
             adj.flush()
@@ -309,7 +371,7 @@ def run_release(args, out=None) -> int:
         conn.close()
     summary = _summary(builder.counts, written, stats, 0, len(answers), None)
     summary["holds_before"] = pending
-    _report(summary, args, out)
+    _report(summary, args, out, run_id)
     logger(command="release").info("released", claims=len(answers))
     return 0
 
@@ -337,12 +399,25 @@ def _money(cents: int) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
-def _report(summary: dict, args, out=None) -> None:
-    out = out or sys.stderr
+class ReportNotWritten(TeleprocError):
+    """The run committed but its --report could not be written (exit status 2)."""
+
+
+def _report(summary: dict, args, out=None, run_id: int | None = None) -> None:
+    """The summary on stderr, then the --report file. The run has committed by now: a report
+    that cannot be written says so plainly (ReportNotWritten, exit 2), the run stands."""
+    _summary_text(summary, out or sys.stderr)
     if getattr(args, "report", None):
         from .io import AtomicWriter
-        with AtomicWriter(args.report, "\n", "utf-8") as w:
-            w.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+        try:
+            with AtomicWriter(args.report, "\n", "utf-8") as w:
+                w.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+        except (TeleprocError, OSError) as e:
+            reason = str(e) if isinstance(e, TeleprocError) else f"{args.report}: {e.strerror or e}"
+            raise ReportNotWritten(f"run {run_id} committed; report not written: {reason}") from None
+
+
+def _summary_text(summary: dict, out) -> None:
     a = summary["answers"]
     lines = [
         f"{summary['claims']} claims answered"
@@ -363,7 +438,7 @@ def cmd_adjudicate(args) -> int:
     try:
         return run_adjudicate(args)
     except SubmissionRejected as e:
-        sys.stderr.write(f"teleproc: submission rejected: {e}\n")
+        sys.stderr.write(f"teleproc: submission rejected: {printable(str(e), keep_newlines=True)}\n")
         logger(command="adjudicate").warning("rejected", file=Path(args.submission).name)
         return 1
 

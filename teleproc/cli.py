@@ -16,17 +16,21 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import RecordError, TeleprocError, UsageError
+from .errors import RecordError, TeleprocError, UsageError, printable
 from .log import configure, logger
 from .progress import Progress
 from . import settings
 
 
 def _input(path: str) -> Path:
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"{path}: no such file")
-    return p
+    from .paths import input_file
+    return input_file(path)
+
+
+def _guard(args, *outputs: str) -> None:
+    """The output-path guard (teleproc.paths) for a record-layer command: FILE is the input."""
+    from .paths import guard_outputs
+    guard_outputs([(f"--{o}", getattr(args, o, None)) for o in outputs], inputs=[("the input file", args.file)])
 
 
 # --- validate ---------------------------------------------------------------------------------
@@ -74,6 +78,7 @@ def cmd_parse(args) -> int:
     from .io import AtomicWriter, read_lines
     from .jsonl import to_json
     path = _input(args.file)
+    _guard(args, "out")
     bad = 0
     n = 0
     with contextlib.ExitStack() as stack:
@@ -101,6 +106,7 @@ def cmd_build(args) -> int:
     from .reference import ref_build
     import construct
     path = _input(args.file)
+    _guard(args, "out")
     s = settings.from_args(args)
     bad = 0
     n = 0
@@ -262,16 +268,13 @@ def main(argv=None) -> int:
         from . import data
         data.set_override(args.formats)
         return args.func(args)
-    except UsageError as e:
-        sys.stderr.write(f"teleproc: {e}\n")
-        return 2
     except BrokenPipeError:
         return 0
-    except TeleprocError as e:
-        sys.stderr.write(f"teleproc: {e}\n")
+    except TeleprocError as e:       # UsageError, OutputError, StoreError...: one line, exit 2
+        sys.stderr.write(f"teleproc: {printable(str(e), keep_newlines=True)}\n")
         return 2
     except OSError as e:
-        sys.stderr.write(f"teleproc: {e.filename or ''}: {e.strerror}\n")
+        sys.stderr.write(f"teleproc: {printable(str(e.filename or ''))}: {e.strerror}\n")
         return 2
 
 

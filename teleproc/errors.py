@@ -29,6 +29,27 @@ class UsageError(TeleprocError):
     """Bad command-line use or unreadable input (exit status 2)."""
 
 
+class OutputError(TeleprocError):
+    """An output cannot be written (unwritable or missing folder, disk full, a folder given as
+    the file, an output that would overwrite an input...): exit status 2, one line naming the
+    path; nothing is left half-written."""
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with every control or unprintable character escaped (``\\x01``, ``\\u2028``):
+    a message never writes such a byte raw to a terminal or log."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or (keep_newlines and ch == "\n"):
+            out.append(ch)
+        else:
+            o = ord(ch)
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
+    return "".join(out)
+
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -49,12 +70,14 @@ class Finding:
 
     @property
     def message(self) -> str:
-        where = f"{self.file}:" if self.file else ""
+        where = f"{printable(self.file)}:" if self.file else ""
         found = f", found {self.found!r}" if self.found != "" else ""
-        field = f" {self.field}" if self.field else ""
+        field = f" {printable(self.field)}" if self.field else ""
         code = f" [{self.code}]" if self.code else ""
-        return (f"{where}{self.line}:{self.column}-{self.end_column}: {self.record_type}{field}: "
-                f"expected {self.expected}{found}{code}")
+        if self.kind == "empty":                     # the file as a whole
+            return f"{where} empty file: expected {self.expected}"
+        return (f"{where}{self.line}:{self.column}-{self.end_column}: {printable(self.record_type)}{field}: "
+                f"expected {printable(self.expected)}{found}{code}")
 
     def to_dict(self) -> dict:
         d = attrs.asdict(self)

@@ -28,7 +28,7 @@ class Field:
     table: str | None = None
     blank_ok: bool = False
     signed: bool = False
-    pii: str | None = None          # 'phn' | 'name' | 'birth'
+    pii: str | None = None          # 'phn' | 'name' | 'birth' | 'text' (free text): masked
     code: str = ""                  # MSP explanatory code for a defect here
     src: str = ""
     default: object = None          # value of a new record's field (None: the kind's default)

@@ -13,13 +13,11 @@ lines (held and refused ones included), ``amount_paid`` the sum of their paid am
 forward is 0, the cheque is the paid total when it is positive, and a negative total is carried
 as the new (debit) balance: paid = cheque + new balance - balance forward.
 
-Claim lines are spilled to temporary files as they come (memory stays flat whatever the
+Claim lines are spilled to anonymous spool files as they come (memory stays flat whatever the
 number of claims) and assembled once the totals are known.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date, datetime
 
 from operator import itemgetter
@@ -28,7 +26,7 @@ from .codec import codec
 from .fields import encode_signed
 from .errors import RecordError
 from .decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
-from .io import AtomicWriter
+from .io import AtomicWriter, spool_file
 from .settings import Settings
 
 _MAX_CODES = 7
@@ -73,10 +71,12 @@ class ReturnFileBuilder:
         self.created = created
         self.settings = settings or Settings.load()
         self.names = names or {}
-        self._dir = tempfile.mkdtemp(prefix="teleproc-remit-", dir=spool_dir)
+        # spools: anonymous files (unlinked as soon as opened) beside the store, or in the
+        # current folder; never the system temp folder (they hold PHNs)
         self._payees: dict[str, _Payee] = {}
-        self._c12 = open(os.path.join(self._dir, "c12"), "w+", encoding="ascii", newline="")
-        self._spool = open(os.path.join(self._dir, "lines"), "w+b")
+        self._c12 = spool_file(spool_dir or ".", "w+")
+        self._spool = spool_file(spool_dir or ".", "w+b")
+        self.pending = None           # write(defer=True): the finished, unrenamed return file
         self._buffered = 0
         self.c12_count = 0
         self.counts = {"C12": 0, "S01": 0, "S02": 0, "S03": 0, "S04": 0}
@@ -294,14 +294,17 @@ class ReturnFileBuilder:
             yield eol.join(p.buf) + eol
 
     # --- the file ------------------------------------------------------------------------------
-    def write(self, path) -> dict:
-        """Assemble the return file atomically. Returns the counts and totals it wrote."""
+    def write(self, path, *, defer: bool = False) -> dict:
+        """Assemble the return file atomically. Returns the counts and totals it wrote.
+        ``defer=True``: the file is written and fsynced under a temporary name and left there;
+        ``self.pending.publish()`` renames it into place, ``self.pending.discard()`` removes it
+        (the adjudicate job commits the store in between)."""
         eol = self.settings.eol
         trim = self._trim
         s_total = 0
         vrc_count = 0
         total_lines = 0
-        with AtomicWriter(path, eol) as w:
+        with AtomicWriter(path, eol, defer=defer) as w:
             def put(line: str, padded: bool = True):
                 nonlocal total_lines
                 w.write_line(line[:-1] if trim and padded else line)
@@ -345,25 +348,18 @@ class ReturnFileBuilder:
                 cls, n = slots[i - 1] if i <= len(slots) else ("", 0)
                 v[f"class{i}"], v[f"count{i}"] = cls, n
             w.write_line(self._codec["VTC"].build_line(v))
+        if defer:
+            self.pending = w
         self.close()
         return {"lines": total_lines, "s_records": s_total, "c12": self.c12_count, "remittances": vrc_count,
                 "billed_cents": sum(p.billed for p in self._payees.values()),
                 "paid_cents": sum(p.paid for p in self._payees.values())}
 
     def close(self) -> None:
+        """Close the spools (they have no name: closing frees their space)."""
         for f in (self._c12, self._spool):
             try:
                 f.close()
-            except OSError:
-                pass
-        for name in os.listdir(self._dir):
-            os.unlink(os.path.join(self._dir, name))
-        os.rmdir(self._dir)
-
-    def __del__(self):
-        if os.path.isdir(getattr(self, "_dir", "")):
-            try:
-                self.close()
             except OSError:
                 pass
 

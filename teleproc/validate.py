@@ -286,6 +286,10 @@ class FileReader:
             yield pending_c02
         elif pending_c02 is not None:
             yield self._close_claim(pending_c02)
+        if no == 0:      # not one line: nothing to answer, nothing to return
+            f = Finding(0, 1, 1, "file", "", "empty", "at least one record", "", "", label)
+            self._count(f)
+            yield Item(0, "", None, "", "", [f], False)
         if self.side == "return" and not self.counts.get("VTC") and self.lines:
             f = Finding(self.lines, 1, 3, "VTC", "record_code", "order", "a VTC trailer last", "", "", label)
             self._count(f)

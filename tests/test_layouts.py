@@ -71,7 +71,7 @@ def test_loaded_layout_is_consistent(code):
         assert lay.min_length in (lay.length, lay.length - 1)
     for f in lay.fields:
         assert f.kind in KINDS, f"{code}.{f.name}: unknown kind {f.kind}"
-        assert f.pii in (None, "phn", "name", "birth")
+        assert f.pii in (None, "phn", "name", "birth", "text")
         if f.kind == "literal":
             assert len(f.value) == f.length
         if f.allowed is not None:

@@ -29,9 +29,16 @@ from pathlib import Path
 
 import attrs
 
+from ..errors import UsageError
+
 NON_FFS = frozenset({"salary", "service_contract", "sessional"})
 _TRUE = frozenset({"yes", "y", "true", "1"})
 _FALSE = frozenset({"no", "n", "false", "0"})
+
+
+class _Cell(ValueError):
+    """A cell that does not hold what its column needs; the message says what was expected,
+    never the value (it may be patient data)."""
 
 
 def _flag(v: str | None) -> bool | None:
@@ -41,13 +48,18 @@ def _flag(v: str | None) -> bool | None:
     if v in _FALSE:
         return False
     if v:
-        raise ValueError(f"expected yes/no, found {v!r}")
+        raise _Cell("expected yes/no (or blank)")
     return None
 
 
 def _date(v: str | None) -> date | None:
     v = (v or "").strip()
-    return date.fromisoformat(v) if v else None
+    if not v:
+        return None
+    try:
+        return date.fromisoformat(v) if len(v) == 10 else date.fromisoformat("x")
+    except ValueError:
+        raise _Cell("expected a date YYYY-MM-DD (or blank)") from None
 
 
 def _text(v: str | None) -> str | None:
@@ -101,40 +113,130 @@ class Patient:
     palliative_eligible: bool | None = None
 
 
-def _rows(path: Path):
-    with path.open(encoding="utf-8", newline="") as fh:
-        yield from csv.DictReader(itertools.dropwhile(lambda s: s.startswith("#"), fh))
+def _rows(path: Path, key: str, make):
+    """(line number, record) of each data row; errors name the file, line and column, never a
+    cell's value (it may be patient data). A UTF-8 byte-order mark and ``#`` lines before the
+    header are allowed; two rows with the same key are an error naming both lines."""
+    from ..paths import input_file
+    input_file(path, "--registry")
+    first: dict[str, int] = {}
+    no = 0
+
+    def numbered(fh):
+        nonlocal no
+        for no, line in enumerate(fh, 1):
+            yield line
+
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(itertools.dropwhile(lambda s: s.startswith("#"), numbered(fh)))
+            header = next(reader, None)
+            if header is None:
+                raise _Cell(f"empty file; expected a header row naming {key}")
+            header = [h.strip().lower() for h in header]
+            if key not in header:
+                raise _Cell(f"line {no}: the header row must name the column {key}")
+            for row in reader:
+                if not any(v.strip() for v in row):
+                    continue
+                if len(row) > len(header):
+                    raise _Cell(f"line {no}: {len(row)} cells, the header names {len(header)} columns")
+                values = dict(zip(header, row))
+                k = values.get(key, "").strip()
+                if not k:
+                    raise _Cell(f"line {no}, column {key} ({header.index(key) + 1}): empty "
+                                f"(each row needs its {key})")
+                if k in first:
+                    raise _Cell(f"lines {first[k]} and {no} have the same {key}; list each once")
+                first[k] = no
+                try:
+                    yield no, make(values)
+                except _Column as e:
+                    raise _Cell(f"line {no}, column {e.column} ({header.index(e.column) + 1}): "
+                                f"{e.reason}") from None
+    except _Cell as e:
+        raise UsageError(f"--registry {path}: {e}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--registry {path}: line {_bad_utf8_line(path)}: not UTF-8 text") from None
+    except csv.Error:
+        raise UsageError(f"--registry {path}: line {no}: malformed CSV") from None
+    except OSError as e:
+        raise UsageError(f"--registry {path}: cannot read: {e.strerror}") from None
+
+
+def _bad_utf8_line(path: Path) -> int:
+    """The number of the first line that is not UTF-8 (the error path only)."""
+    with path.open("rb") as fh:
+        for no, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return no
+    return 0
+
+
+class _Column(Exception):
+    def __init__(self, column: str, reason: str):
+        self.column, self.reason = column, reason
+
+
+def _cell(row: dict, column: str, convert):
+    try:
+        return convert(row.get(column))
+    except _Cell as e:
+        raise _Column(column, str(e)) from None
+
+
+_FLAGS = ("facility_contract", "health_authority_employed", "duties_include_care", "hospitalist",
+          "er_physician", "maternity_network", "cc_daily_exempt", "specialty_consult_access",
+          "pas_registered", "pas_bulk_upload")
+
+
+def _arrangement(v: str | None) -> str | None:
+    a = _text(v)
+    if a is None:
+        return None
+    a = a.lower()
+    if a != "ffs" and a not in NON_FFS:
+        raise _Cell("expected ffs, salary, service_contract or sessional (or blank)")
+    return a
 
 
 def _practitioner(row: dict) -> Practitioner:
-    arrangement = _text(row.get("payment_arrangement"))
-    if arrangement is not None:
-        arrangement = arrangement.lower()
-        if arrangement != "ffs" and arrangement not in NON_FFS:
-            raise ValueError(f"payment_arrangement {arrangement!r}: expected ffs, salary, service_contract or sessional")
     return Practitioner(
         number=row["practitioner_number"].strip(),
         name=_text(row.get("name")),
         specialty=_text(row.get("specialty")),
-        arrangement=arrangement,
-        **{name: _flag(row.get(name)) for name in (
-            "facility_contract", "health_authority_employed", "duties_include_care", "hospitalist",
-            "er_physician", "maternity_network", "cc_daily_exempt", "specialty_consult_access",
-            "pas_registered", "pas_bulk_upload")},
-        maternity_network_from=_date(row.get("maternity_network_from")),
-        maternity_network_to=_date(row.get("maternity_network_to")),
+        arrangement=_cell(row, "payment_arrangement", _arrangement),
+        **{name: _cell(row, name, _flag) for name in _FLAGS},
+        maternity_network_from=_cell(row, "maternity_network_from", _date),
+        maternity_network_to=_cell(row, "maternity_network_to", _date),
     )
 
 
-def _patient(row: dict) -> Patient:
-    sex = _text(row.get("sex"))
-    residence = _text(row.get("residence"))
+def _sex(v: str | None) -> str | None:
+    sex = _text(v)
     if sex is not None and sex.upper() not in ("M", "F"):
-        raise ValueError(f"sex {sex!r}: expected M or F")
-    if residence is not None and residence not in ("home", "assisted_living", "care_facility"):
-        raise ValueError(f"residence {residence!r}: expected home, assisted_living or care_facility")
-    return Patient(phn=row["phn"].strip(), sex=sex.upper() if sex else None, residence=residence,
-                   palliative_eligible=_flag(row.get("palliative_eligible")))
+        raise _Cell("expected M or F (or blank)")
+    return sex.upper() if sex else None
+
+
+def _residence(v: str | None) -> str | None:
+    r = _text(v)
+    if r is not None and r not in ("home", "assisted_living", "care_facility"):
+        raise _Cell("expected home, assisted_living or care_facility (or blank)")
+    return r
+
+
+def _patient(row: dict) -> Patient:
+    return Patient(phn=row["phn"].strip(), sex=_cell(row, "sex", _sex),
+                   residence=_cell(row, "residence", _residence),
+                   palliative_eligible=_cell(row, "palliative_eligible", _flag))
+
+
+def _present(path: Path) -> bool:
+    """A registry file is optional; a folder or anything else under its name is not absent."""
+    return path.exists() or path.is_symlink()
 
 
 class Registry:
@@ -149,8 +251,8 @@ class Registry:
         d = Path(directory)
         pr, pa = d / "practitioners.csv", d / "patients.csv"
         return cls(
-            [_practitioner(r) for r in _rows(pr)] if pr.exists() else (),
-            [_patient(r) for r in _rows(pa)] if pa.exists() else (),
+            [r for _, r in _rows(pr, "practitioner_number", _practitioner)] if _present(pr) else (),
+            [r for _, r in _rows(pa, "phn", _patient)] if _present(pa) else (),
         )
 
     def practitioner(self, number: str) -> Practitioner | None:

@@ -12,10 +12,8 @@ import argparse
 import csv
 import io
 import json
-import os
 import sqlite3
 import sys
-import tempfile
 import time
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,7 +22,7 @@ from pathlib import Path
 from teleproc import store
 from teleproc.analytics import msoc as m
 from teleproc.analytics import panel as pn
-from teleproc.errors import UsageError
+from teleproc.errors import OutputError, UsageError, printable
 from teleproc.log import logger
 
 MSOC_COLUMNS = ("practitioner_number", "services", "msoc_patients", "complexity_score",
@@ -144,36 +142,35 @@ def render(rows: list[dict], columns, fmt: str) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``path`` whole or not at all: a temp file beside it, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``path`` whole or not at all (teleproc.io.AtomicWriter)."""
+    from teleproc.io import AtomicWriter
+    with AtomicWriter(path, "\n", "utf-8") as w:
+        w.write_text(text)
 
 
 def _emit(args, rows, columns) -> None:
     fmt = args.format or ("json" if args.out and args.out.suffix.lower() == ".json" else "csv")
     text = render(rows, columns, fmt)
     if args.out:
-        try:
-            write_atomic(args.out, text)
-        except OSError as e:
-            raise UsageError(f"{args.out}: cannot write: {e.strerror}") from None
+        write_atomic(args.out, text)
     else:
         sys.stdout.write(text)
 
 
+def _guard(args) -> None:
+    """The output-path guard: --out may not be the store (or its -wal/-shm) or an input file."""
+    from teleproc.paths import guard_outputs
+    guard_outputs([("--out", args.out)],
+                  inputs=[("--acg", getattr(args, "acg", None)), ("--weights", getattr(args, "weights", None))],
+                  stores=[("--state", args.state)])
+
+
 def _run(command: str, body, args) -> int:
     try:
+        _guard(args)
         return body(args)
-    except UsageError as e:
-        print(f"teleproc {command}: error: {e}", file=sys.stderr)
+    except (UsageError, OutputError) as e:
+        print(f"teleproc {command}: error: {printable(str(e))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as e:
         print(f"teleproc {command}: error: {args.state}: cannot read the state store ({e})",

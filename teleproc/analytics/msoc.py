@@ -151,10 +151,10 @@ def msoc(conn, end: date, excluded: Iterable[str] | None = None) -> Attribution:
 def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
     """(line number, values of ``columns``) of a CSV with a header row holding ``columns`` (any
     order, any case, extra columns ignored). Leading ``#`` lines and a UTF-8 BOM are allowed."""
+    from teleproc.paths import input_file
+    input_file(path)
     try:
         f = open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
     except OSError as e:
         raise UsageError(f"{path}: cannot read: {e.strerror}") from None
     current = [0]                          # line number of the row being read
@@ -202,10 +202,12 @@ def check_header(path: Path, columns: tuple[str, ...]) -> None:
 
 
 def _acg_key(value: str, categories: frozenset[str], where: str) -> str:
+    """The ACG category of a cell; an error names the line and column, never the value."""
     key = "NA" if value.upper() in ("N/A", "NA") else value
     if key not in categories:
         hint = " (codes have 4 digits, e.g. 0300)" if value.isdigit() and len(value) < 4 else ""
-        raise UsageError(f"{where}: unknown ACG category {value!r}{hint}")
+        raise UsageError(f"{where}, column acg: not a known ACG category{hint} "
+                         "(formats/tables/acg_categories.csv)")
     return key
 
 
@@ -213,10 +215,11 @@ def read_acg(path: Path, categories: frozenset[str], wanted=None) -> dict[str, s
     """``phn,acg`` -> {phn: ACG key}. Every line is checked; only PHNs in ``wanted`` (when
     given) are kept, so a province-wide file costs little memory. Messages never hold a PHN."""
     out: dict[str, str] = {}
+    first: dict[str, int] = {}
     interned: dict[str, str] = {}
     for no, (phn, value) in _csv_rows(path, ("phn", "acg")):
         if not phn:
-            raise UsageError(f"{path}: line {no}: empty phn")
+            raise UsageError(f"{path}: line {no}, column phn: empty")
         acg = interned.get(value)
         if acg is None:
             acg = interned[value] = _acg_key(value, categories, f"{path}: line {no}")
@@ -224,18 +227,21 @@ def read_acg(path: Path, categories: frozenset[str], wanted=None) -> dict[str, s
             continue
         seen = out.setdefault(phn, acg)
         if seen != acg:
-            raise UsageError(f"{path}: line {no}: patient {mask_phn(phn)} has two ACG "
-                             f"categories ({seen} and {acg})")
+            raise UsageError(f"{path}: lines {first[phn]} and {no} give the same phn two "
+                             "different ACG categories")
+        first.setdefault(phn, no)
     return out
 
 
-def parse_decimal(text: str, what: str) -> Decimal:
+def parse_decimal(text: str, what: str, echo: bool = True) -> Decimal:
+    """A weight >= 0. ``echo=False`` (a cell of a file): the message does not repeat the text."""
+    found = f": {text!r}" if echo else ""
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise UsageError(f"{what}: not a number: {text!r}") from None
+        raise UsageError(f"{what}: not a number{found}") from None
     if not value.is_finite() or value < 0:
-        raise UsageError(f"{what}: must be a number >= 0, found {text!r}")
+        raise UsageError(f"{what}: must be a number >= 0{', found ' + repr(text) if echo else ''}")
     return value
 
 
@@ -245,7 +251,7 @@ def read_weights(path: Path, categories: frozenset[str]) -> dict[str, Decimal]:
     for no, (value, text) in _csv_rows(path, ("acg", "weight")):
         where = f"{path}: line {no}"
         acg = _acg_key(value, categories, where)
-        weight = parse_decimal(text, where)
+        weight = parse_decimal(text, f"{where}, column weight", echo=False)
         if out.setdefault(acg, weight) != weight:
             raise UsageError(f"{where}: ACG {acg} has two weights ({out[acg]} and {weight})")
     return out

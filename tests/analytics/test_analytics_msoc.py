@@ -288,11 +288,11 @@ def test_pool_with_no_score_exits_1(lines, cli, write_csv):
 # --------------------------------------------------------------------------- bad inputs
 @pytest.mark.parametrize("acg_text, message", [
     ("phn,category\n9000000001,1710\n", "header must name the columns phn,acg"),
-    ("phn,acg\n9000000001,XYZ\n", "line 2: unknown ACG category 'XYZ'"),
+    ("phn,acg\n9000000001,XYZ\n", "line 2, column acg: not a known ACG category"),
     ("phn,acg\n9000000001,300\n", "codes have 4 digits"),
     ("phn,acg\n9000000001\n", "line 2: expected 2 columns, found 1"),
-    ("phn,acg\n,1710\n", "line 2: empty phn"),
-    ("phn,acg\n9000000001,1710\n9000000001,1900\n", "has two ACG categories"),
+    ("phn,acg\n,1710\n", "line 2, column phn: empty"),
+    ("phn,acg\n9000000001,1710\n9000000001,1900\n", "lines 2 and 3 give the same phn two different ACG categories"),
     ("", "empty file"),
     (b"phn,acg\n\xff\xfe,1710\n", "not UTF-8"),
 ])
@@ -320,10 +320,10 @@ def test_acg_file_accepts_bom_comments_na_and_extra_columns(example, cli, tmp_pa
 
 
 @pytest.mark.parametrize("weights_text, message", [
-    ("acg,weight\n1710,four\n", "line 2: not a number: 'four'"),
+    ("acg,weight\n1710,four\n", "line 2, column weight: not a number"),
     ("acg,weight\n1710,-1\n", "must be a number >= 0"),
     ("acg,weight\n1710,NaN\n", "must be a number >= 0"),
-    ("acg,weight\n9999,1\n", "unknown ACG category '9999'"),
+    ("acg,weight\n9999,1\n", "line 2, column acg: not a known ACG category"),
     ("acg,weight\n1710,1\n1710,2\n", "ACG 1710 has two weights"),
 ])
 def test_malformed_weights_file(example, cli, tmp_path, weights_text, message):
