@@ -315,9 +315,18 @@ class AtomicWriter:
         """Remove the temporary file (the target keeps what it had)."""
         self._cleanup()
 
+    @property
+    def file(self):
+        """The binary file being written, for a library that writes to a file object (Parquet):
+        the lines buffered so far go first."""
+        self.flush()
+        return self._fh
+
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
             self._cleanup()
+            if issubclass(exc_type, OSError) and not isinstance(exc, OutputError):
+                raise OutputError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
             return False
         try:
             self._finish()

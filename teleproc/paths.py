@@ -85,11 +85,12 @@ def _same(a, b) -> bool:
     return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
 
 
-def guard_outputs(outputs: Named, *, inputs: Named = (), stores: Named = ()) -> None:
+def guard_outputs(outputs: Named, *, inputs: Named = (), stores: Named = (), folders: Named = ()) -> None:
     """Refuse (OutputError, exit 2) before any work an output that would overwrite an input, the
     store (or its -wal / -shm / -journal) or another output, or that cannot be written where it
     is (a folder; a missing or unwritable folder). ``None`` and ``-`` (standard streams) are
-    skipped. Arguments are (label, path) pairs, the label as the user knows the path
+    skipped. ``folders``: outputs that are folders (``export --out DIR``): refused only when
+    they are an input or the store. Arguments are (label, path) pairs, the label as the user knows the path
     (``--out``, ``--state``, ``SUBMISSION``)."""
     protected = []
     for label, path in stores:
@@ -105,6 +106,13 @@ def guard_outputs(outputs: Named, *, inputs: Named = (), stores: Named = ()) -> 
             continue
         what = f"an input ({label} {path})" if str(label).startswith("-") else f"{label} ({path})"
         protected.append((what, _identity(path)))
+    for label, path in folders:
+        if path in (None, "-"):
+            continue
+        ident = _identity(path)
+        for what, other in protected:
+            if _same(ident, other):
+                raise OutputError(f"{_what(label, path)}: is {what}; refused, nothing was read or written")
     seen = []
     for label, path in outputs:
         if path in (None, "-"):

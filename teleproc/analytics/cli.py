@@ -157,17 +157,19 @@ def _emit(args, rows, columns) -> None:
         sys.stdout.write(text)
 
 
-def _guard(args) -> None:
-    """The output-path guard: --out may not be the store (or its -wal/-shm) or an input file."""
+def _guard(args, folder: bool = False) -> None:
+    """The output-path guard: --out may not be the store (or its -wal/-shm) or an input file
+    (``folder``: --out is a folder, export's dataset)."""
     from teleproc.paths import guard_outputs
-    guard_outputs([("--out", args.out)],
+    out = [("--out", getattr(args, "out", None))]
+    guard_outputs([] if folder else out, folders=out if folder else (),
                   inputs=[("--acg", getattr(args, "acg", None)), ("--weights", getattr(args, "weights", None))],
                   stores=[("--state", args.state)])
 
 
 def _run(command: str, body, args) -> int:
     try:
-        _guard(args)
+        _guard(args, folder=command == "export")
         return body(args)
     except (UsageError, OutputError) as e:
         print(f"teleproc {command}: error: {printable(str(e))}", file=sys.stderr)

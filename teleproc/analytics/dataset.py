@@ -72,20 +72,12 @@ def _mkdir(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_file(path: Path):
-    """A binary file written whole or not at all: temp file beside ``path`` (0600, named
-    ``.NAME.PID.tmp`` so an export finds the temps of dead ones), fsync, rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """A binary file written whole or not at all, through the one writer (teleproc.io.AtomicWriter:
+    temp file beside ``path``, 0600, named so that later writes find the temps of dead
+    processes, fsync, rename)."""
+    from teleproc.io import AtomicWriter
+    with AtomicWriter(path) as w:
+        yield w.file
 
 
 def _sha256(path: Path) -> str:

@@ -56,6 +56,8 @@ CASES = {
     "msoc --out the weights file": (lambda w: msoc(w, w / "weights.csv"), "is an input (--weights"),
     "panel --out the store": (lambda w: ["panel", "--state", w / "state.db", "--out", w / "state.db"],
                               "is the state store"),
+    "export --out the store": (lambda w: ["export", "--state", w / "state.db", "--out", w / "state.db"],
+                               "is the state store"),
     "adjudicate --out the store": (lambda w: adj(w, w / "state.db"), "is the state store"),
     "adjudicate --out the submission": (lambda w: adj(w, w / "submission-2.txt"), "is the submission"),
     "adjudicate --out a registry file": (lambda w: adj(w, w / "registry" / "patients.csv"),
