@@ -3,6 +3,7 @@
     python bench/bench_adjudicate.py                        # 1,000,000 claims, 200,000 patients
     python bench/bench_adjudicate.py --claims 100000 1000000
     python bench/bench_adjudicate.py --claims 100000 --teleproc /tmp/patched --tag=-patched  # A/B
+    python bench/bench_adjudicate.py --claims 100000 --repeat 5 --ab /tmp/previous   # A/B, interleaved
 
 For each size: generate (or reuse ``bench/.cache/``) the seeded submission of
 ``gen_submission.generate`` (same cache file as bench_codec.py), then run every measurement in a
@@ -347,6 +348,22 @@ def bench(claims: int, seed: int, patients: int, repeat: int, measures, tree: Pa
             "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows, "targets": targets}
 
 
+def ab(claims: int, seed: int, patients: int, repeat: int, a: Path, b: Path, received: str) -> str:
+    """e2e of tree A against tree B in one run, interleaved so that the shared machine's load
+    hits both alike: the best CPU time of each and A's cost relative to B."""
+    path = submission(claims, seed, patients)
+    times: dict = {"A": [], "B": []}
+    for _ in range(repeat):
+        for side, tree in (("A", a), ("B", b)):
+            r = run_child("e2e", path, tree, received)
+            times[side].append(r["seconds"])
+            sys.stderr.write(f"  {side} e2e: {r['seconds']:.3f} s cpu\n")
+    best = {k: min(v) for k, v in times.items()}
+    return (f"{claims:,} claims, best of {repeat}: A {a} {claims / best['A']:,.0f} claims/s "
+            f"({best['A']:.3f} s); B {b} {claims / best['B']:,.0f} claims/s ({best['B']:.3f} s); "
+            f"A costs {100 * (best['A'] / best['B'] - 1):+.2f} % against B")
+
+
 def table(res: dict) -> str:
     out = [f"{res['claims']:,} claims, {res['file_bytes'] / 1e6:.0f} MB, empty store, received {res['received']}; "
            f"Python {res['machine']['python']}, {res['machine']['cpu']}; best of {res['repeat']}; "
@@ -383,7 +400,14 @@ def main(argv=None) -> int:
     ap.add_argument("--teleproc", type=Path, default=ROOT,
                     help="directory holding the teleproc package to measure (A/B against a patched copy)")
     ap.add_argument("--tag", default="", help="suffix of the results file: adjudicate-<N><tag>.json")
+    ap.add_argument("--ab", type=Path, metavar="TREE",
+                    help="only e2e, this tree (B, e.g. a worktree of the previous commit) against --teleproc "
+                         "(A), runs interleaved A B A B ... --repeat times; prints both bests and the cost")
     a = ap.parse_args(argv)
+    if a.ab:
+        for n in a.claims:
+            print(ab(n, a.seed, a.patients, a.repeat, a.teleproc.resolve(), a.ab.resolve(), a.received))
+        return 0
     measures = tuple(m for m in MEASURES if not a.only or m in a.only or m in ("read", "slice", "floor", "parse"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     for n in a.claims:

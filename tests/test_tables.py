@@ -15,7 +15,7 @@ TABLES_DIR = FORMATS_DIR / "tables"
 
 # name: (row count, code width)
 EXPECTED = {
-    "explanatory_codes": (700, 2),
+    "explanatory_codes": (700, 2),  # code,text,source,text_clean
     "adjustment_codes": (70, 2),
     "service_locations": (21, 1),
     "clarification_codes": (163, 2),
@@ -117,3 +117,38 @@ def test_clarification_spot_checks():
 def test_read_table_returns_copies():
     read_table("service_locations")[0]["code"] = "?"
     assert read_table("service_locations")[0]["code"] == "A"
+
+
+# --- issue 11: the wrap artifacts repaired (text_clean), against the reviewed word list -----------
+def _reviewed_words():
+    text = (TABLES_DIR / "explanatory_words.txt").read_text(encoding="utf-8")
+    return {w for w in text.splitlines() if w and not w.startswith("#")}
+
+
+def test_explanatory_text_clean_uses_only_reviewed_words():
+    words = _reviewed_words()
+    for row in read_table("explanatory_codes"):
+        got = set(re.findall(r"[A-Z0-9']+", row["text_clean"].upper()))
+        assert got <= words, (row["code"], sorted(got - words))
+    # the list is exactly the words in use (a word dropped from every text leaves the list too)
+    assert words == {w for row in read_table("explanatory_codes")
+                     for w in re.findall(r"[A-Z0-9']+", row["text_clean"].upper())}
+
+
+def test_explanatory_wrap_artifacts_are_gone():
+    clean = _by_code("explanatory_codes", "text_clean")
+    assert clean["FO"] == "THE SEX OF PATIENT DOES NOT CORRESPOND WITH FEE ITEM BILLED"
+    assert clean["AM"] == "DEPENDANT NUMBER AND/OR INITIAL(S) DO NOT MATCH OUR RECORDS."
+    assert clean["EF"] == "NOT A BENEFIT UNDER THE RECIPROCAL AGREEMENT."
+    assert clean["*E"] == "OUR RECORDS INDICATE PATIENT HAS PERMANENTLY MOVED OUT OF BC. PLEASE CONTACT MSP."
+    assert clean["K1"].endswith("PREAMBLE TO THE MEDICAL SERVICES COMMISSION PAYMENT SCHEDULE.")
+    assert clean["KP"].endswith("UNDER THE PLAN FOR A REGISTERED BED PATIENT.")
+    assert clean["BH"] == _by_code("explanatory_codes", "text")["BH"]       # nothing to repair: unchanged
+    words = _reviewed_words()
+    for piece in ("ITH", "NTLY", "PERMANE", "MENT", "CHEDULE", "GISTERED", "PATIEN", "SUBMISSI"):
+        assert piece not in words
+    # removing the spaces of a repaired text gives back the source text without its spaces
+    for code, text in _by_code("explanatory_codes", "text").items():
+        fixed = (clean[code].replace("RECORDS AND", "RECORDSAND").replace("IMMEDIATE", "IMMEDIATTE")
+                 .replace("RESPONSIBILITY FOR THIS", "RESPONSIBILITY FOF THIS"))   # tools/clean_explanatory.py FIX
+        assert fixed.replace(" ", "") == text.replace(" ", ""), code
