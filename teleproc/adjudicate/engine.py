@@ -59,6 +59,15 @@ def _slicer():
     return itemgetter(*(lay.field(n).slice for n in _FIELDS)), lay.length
 
 
+def _format_trace(findings) -> str:
+    """A rejected claim's trace: its record-layer defects (field, columns, what was expected, the
+    MSP code), never the value found (it may be patient data)."""
+    return trace.encode([("FMT", f.kind, {"record": f.record_type, "field": f.field or "-",
+                                          "columns": f"{f.column}-{f.end_column}", "expected": f.expected,
+                                          "code": f.code or "YY"})
+                         for f in findings[:MAX_CODES]])
+
+
 def _hhmm(s: str) -> int | None:
     return None if s == "0000" or not s.strip() else int(s)
 
@@ -525,7 +534,7 @@ class Adjudicator:
         row = (self._next_id, self.run_id, dc.rstrip(" "), int(seq) if seq.isdigit() else 0, payee.rstrip(" "),
                prac.rstrip(" "), phn, None, dos, fee.rstrip(" "), int(units_s) if units_s.isdigit() else None,
                int(billed_s) if billed_s.isdigit() else None, fee.rstrip(" "), 0, 0,
-               "encounter" if mode == "E" else "ffs", REJECTED, "C12", " ".join(codes), "",
+               "encounter" if mode == "E" else "ffs", REJECTED, "C12", " ".join(codes), _format_trace(claim.findings),
                int(folio) if folio.isdigit() else None, received, None, None, loc.rstrip(" "),
                1 if claim.notes else 0, None, supersedes, dx1.rstrip(" "))
         return self._append_other(row, Decision(REJECTED, codes, 0, 0, "", (), row[0]), raw)
@@ -547,7 +556,8 @@ class Adjudicator:
         elif original[H.REV] is not None or original[H.LID] in self.hist.reversed:
             finding = "DEBIT_ALREADY"
         lid = self._next_id
-        facts = None if original is None else {"line": trace.line_ref(original)}
+        facts = ({"original_msp_file": claim.original_msp_file.strip() or "blank"} if original is None
+                 else {"line": trace.line_ref(original)})
         if finding is None:
             finding = "DEBIT_DONE"
             outcome, units, cents, paid_fee = ADJUSTED, -original[H.PUNITS], -original[H.PCENTS], original[H.PFEE]

@@ -227,8 +227,10 @@ def history_minimums(c, k):
         if lim.rule == "R42" and pol.cdm_visit_scope == "payee":
             lines = [ln for ln in lines if ln[PAYEE] == c.payee]
         if len(lines) < lim.max:
-            return c.fail(lim.rule, lim.finding, {"found": len(lines), "min": lim.max, "counted": sorted(lim.counted),
-                                                   "from": lo, "to": hi, "line": [line_ref(ln) for ln in lines]})
+            facts = {"found": len(lines), "min": lim.max, "counted": sorted(lim.counted), "from": lo, "to": hi}
+            if lines:
+                facts["line"] = [line_ref(ln) for ln in lines]
+            return c.fail(lim.rule, lim.finding, facts)
     return None
 
 
@@ -317,8 +319,9 @@ def caps(c, k):
         left = lim.max - used
         if left <= 0 or (units and c.units > left):
             facts = {"measure": lim.measure, "used": used, "max": lim.max, "period": lim.period,
-                     "scope": "practitioner" if lim.per_practitioner else "patient", "from": lo, "to": hi,
-                     "line": [line_ref(ln) for ln in lines[-5:]]}
+                     "scope": "practitioner" if lim.per_practitioner else "patient", "from": lo, "to": hi}
+            if lines:
+                facts["line"] = [line_ref(ln) for ln in lines[-5:]]
             if left <= 0:
                 return c.fail(lim.rule, lim.finding, facts)
             facts["billed_units"] = c.units
