@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "seed-rules.md"
 OUT = ROOT / "formats" / "tables" / "rules.csv"
+EXTRACTED = "2026-12-07"
 HEAD = re.compile(r"^\*\*(R\d\d) - (.+?)\*\*\s*(\[.*\])?\s*$")
 
 LOCAL = (  # id, title, text, document
@@ -96,7 +97,8 @@ def render(rows: list[dict], spec_name: str) -> str:
               "#   text = the rule's Decision bullet (else its other bullets but Applies/Inputs/Example/Source), markdown removed; lines = seed-rules.md\n"
               "#   lines of the whole rule; seed_source = its Source bullet (seed file and lines).\n"
               "#   The last rows are trace ids teleproc uses that are no seed rule (document says where they come from).\n"
-              f"# Rows: {len(rows)}.\n")
+              f"# Rows: {len(rows)}.\n"
+              f"# Extracted: {EXTRACTED}\n")
     w = csv.DictWriter(buf, fieldnames=["id", "title", "class", "text", "document", "lines", "seed_source"],
                        lineterminator="\n")
     w.writeheader()
