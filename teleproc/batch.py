@@ -198,7 +198,9 @@ def _unanswerable(path: Path, unknown: list[tuple[int, bytes]]) -> str:
     return "\n".join(out)
 
 
-def run_adjudicate(args, out=None) -> int:
+def run_adjudicate(args, out=None, reader=FileReader) -> int:
+    """``reader``: the FileReader class that reads the submission (the conformance kit passes its
+    subclass with the claim-type rules of HIBC's feedback)."""
     _check_paths(args, args.submission)
     settings = settings_from(args)
     path = Path(args.submission)
@@ -241,7 +243,7 @@ def run_adjudicate(args, out=None) -> int:
             for claim, decision, held_received in adj.release():
                 builder.add(claim, decision, held_received)
                 released += 1
-            reader = FileReader(path, settings, lane=getattr(adj, "lane", None))
+            reader = reader(path, settings, lane=getattr(adj, "lane", None))
             prog = Progress("adjudicate")
             n = _decide_all(adj, builder, reader, received, prog)
             prog.done()

@@ -384,6 +384,8 @@ class FileReader:
             if phn == "0000000000":
                 findings.append(self._finding(no, F["phn"], "missing", "a PHN, or an other-insurer code",
                                               phn, "ZJ"))
+            elif rec.service_location == "C" and phn.isdigit():
+                pass    # a correctional claim carries the facility-issued correctional id, not a PHN (HIBC)
             elif not phnmod.is_valid(phn, s.phn_remainder_zero, s.phn_legacy_nine_digit):
                 findings.append(self._finding(no, F["phn"], "check_digit",
                                               "a 10-digit PHN starting 9 with a valid mod-11 check digit",
