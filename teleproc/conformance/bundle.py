@@ -22,7 +22,8 @@ from pathlib import Path
 from .. import __version__
 from ..errors import UsageError
 from ..io import AtomicWriter
-from ..layout import FORMATS_DIR, layout
+from .. import data
+from ..layout import layout
 from ..log import mask_phn
 
 MANIFEST = "manifest.json"
@@ -129,9 +130,9 @@ def write_json(path: Path, obj) -> None:
 def table_digests() -> dict:
     """sha256 of every data file in formats/ (layouts, tables, settings, the kit catalogue)."""
     out = {}
-    for p in sorted(FORMATS_DIR.rglob("*")):
-        if p.is_file() and p.suffix in (".toml", ".csv", ".json"):
-            out[p.relative_to(FORMATS_DIR).as_posix()] = sha256_file(p)
+    for name in data.names("**/*"):
+        if name.endswith((".toml", ".csv", ".json")):
+            out[name] = sha256_file(data.locate(name)[0])
     return out
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import attrs
 
 from ..errors import UsageError
-from ..layout import FORMATS_DIR
+from .. import data
 
 FORMAT = 1
 CATALOGUE = "hibc.toml"
@@ -39,8 +39,8 @@ ALL_CATEGORIES = tuple(range(1, 14))
 HOST_ONLY_CATEGORY = 11
 
 
-def catalogue_path() -> Path:
-    return FORMATS_DIR / "conformance" / CATALOGUE
+def catalogue_bytes() -> bytes:
+    return data.read_bytes(f"conformance/{CATALOGUE}")
 
 
 @attrs.define
@@ -141,8 +141,7 @@ def _folio(category: int, k: int) -> str:
 
 def build_kit(data_centre=None, payee=None, practitioner=None, categories=None) -> Kit:
     """The kit of the catalogue for this vendor (what ``init`` writes)."""
-    with open(catalogue_path(), "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = tomllib.loads(catalogue_bytes().decode("utf-8"))
     dc = _check_id(data_centre or raw["data_centre"], "--data-centre", 5)
     payee = _check_id(payee or raw["payee"], "--payee", 5)
     prac = _check_id(practitioner or raw["practitioner"], "--practitioner", 5)
