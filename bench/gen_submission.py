@@ -367,12 +367,20 @@ def write_registry(directory, patients: int = 200_000, seed: int = 1, practition
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog="Received date: the service dates fill the whole of --year, so adjudicate these files with "
+               "a received date after that year, e.g. `teleproc adjudicate FILE --received 20250115` for "
+               "--year 2024 (the bench uses 20250115). Without --received, teleproc takes today: a file "
+               "whose service dates are later than that is refused BU (received before the date of "
+               "service), and an older --received refuses nearly every claim.")
     ap.add_argument("--claims", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--patients", type=int, default=200_000)
     ap.add_argument("--practitioners", type=int, default=500)
-    ap.add_argument("--year", type=int, default=2024)
+    ap.add_argument("--year", type=int, default=2024,
+                    help="the calendar year the service dates walk (default 2024): adjudicate with "
+                         "--received after it, e.g. 20250115")
     ap.add_argument("--out", required=True)
     ap.add_argument("--registry", help="also write patients.csv and practitioners.csv here")
     a = ap.parse_args(argv)

@@ -28,6 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from . import store
+from . import summary as summary_words
 from .claims import claim_from_item, claim_from_text
 from .errors import TeleprocError, UsageError, printable
 from .log import logger
@@ -86,7 +87,8 @@ def _check_paths(args, submission: str | None = None) -> None:
     if reg:
         input_dir(reg, "--registry")
         inputs += registry_inputs(reg)
-    guard_outputs([("--out", args.out), ("--report", getattr(args, "report", None))],
+    guard_outputs([("--out", args.out), ("--report", getattr(args, "report", None)),
+                   ("--trace", getattr(args, "trace", None))],
                   inputs=inputs, stores=[("--state", args.state)])
 
 
@@ -265,6 +267,8 @@ def run_adjudicate(args, out=None, reader=FileReader) -> int:
             gc.enable()
         conn.close()
     summary = _summary(builder.counts, written, stats, n, released, reader)
+    summary_words.add_to(summary, stats, builder.payee_totals(), registry.names() if registry else {}, n, received)
+    _write_trace(args, run_id)
     _report(summary, args, out, run_id)
     log.info("adjudicated", claims=n, released=released, seconds=round(time.perf_counter() - t0, 3),
              **{k.lower(): v for k, v in builder.counts.items()})
@@ -352,6 +356,13 @@ def run_release(args, out=None) -> int:
             raise UsageError("--line picks claims held for review: use it with --review pay|refuse")
         pending = conn.execute("SELECT COUNT(*) FROM holds WHERE state = ?",
                                ("review" if review else "pending",)).fetchone()[0]
+        if pending == 0 and not lines:
+            # nothing to release: no run recorded, --out left as it is (issue 11)
+            (out or sys.stderr).write(f"nothing to release: no claims held "
+                                      f"{'for review' if review else 'pending'}; no run recorded, "
+                                      f"{args.out} not written\n")
+            logger(command="release").info("nothing_to_release")
+            return 0
         with store.transaction(conn):
             run_id = _new_run(conn, "release", None, None, None, None, None, payment_date, payment_date)
             adj = _adjudicator(conn, run_id, payment_date, args, registry)
@@ -372,7 +383,9 @@ def run_release(args, out=None) -> int:
     finally:
         conn.close()
     summary = _summary(builder.counts, written, stats, 0, len(answers), None)
+    summary_words.add_to(summary, stats, builder.payee_totals(), registry.names() if registry else {}, 0, None)
     summary["holds_before"] = pending
+    _write_trace(args, run_id)
     _report(summary, args, out, run_id)
     logger(command="release").info("released", claims=len(answers))
     return 0
@@ -419,21 +432,33 @@ def _report(summary: dict, args, out=None, run_id: int | None = None) -> None:
             raise ReportNotWritten(f"run {run_id} committed; report not written: {reason}") from None
 
 
+def _write_trace(args, run_id: int) -> None:
+    """--trace FILE.jsonl: every line the run decided, explained (``teleproc explain --format json``
+    objects, PHNs masked), one JSON object a line, in decision order. Written after the commit
+    from the store, so the fast path pays nothing for it; a trace that cannot be written says so
+    (exit 2), the run stands."""
+    path = getattr(args, "trace", None)
+    if not path:
+        return
+    from .explain import explain_rows, select_run
+    from .io import AtomicWriter
+    try:
+        conn = store.connect(args.state, write=False)
+        try:
+            rows = select_run(conn, run_id)
+            with AtomicWriter(path, "\n", "utf-8") as w:
+                for i in range(0, len(rows), 5000):
+                    for d in explain_rows(conn, rows[i:i + 5000]):
+                        w.write_line(json.dumps(d, separators=(",", ":")))
+        finally:
+            conn.close()
+    except (TeleprocError, OSError) as e:
+        reason = str(e) if isinstance(e, TeleprocError) else f"{path}: {e.strerror or e}"
+        raise ReportNotWritten(f"run {run_id} committed; trace not written: {reason}") from None
+
+
 def _summary_text(summary: dict, out) -> None:
-    a = summary["answers"]
-    lines = [
-        f"{summary['claims']} claims answered"
-        + (f", {summary['released_holds']} held claims decided again" if summary["released_holds"] else ""),
-        f"  paid as billed (S01): {a.get('S01', 0)}   paid with explanation (S02): {a.get('S02', 0)}",
-        f"  refused (S03): {a.get('S03', 0)}   held BH (S04): {a.get('S04', 0)}   rejected (C12): {a.get('C12', 0)}",
-        f"  billed ${summary['billed']}   paid ${summary['paid']}",
-    ]
-    if "holds_pending" in summary:
-        lines.append(f"  holds pending: {summary['holds_pending']}")
-    top = summary.get("top_refusal_codes")
-    if top:
-        lines.append("  top refusal codes: " + ", ".join(f"{c} x{k}" for c, k in (top.items() if isinstance(top, dict) else top)))
-    out.write("\n".join(lines) + "\n")
+    out.write(summary_words.text(summary))
 
 
 def cmd_adjudicate(args) -> int:
@@ -457,6 +482,9 @@ def _common(p):
     p.add_argument("--payment-date", type=_ymd_arg, help="remittance date on the S-records, YYYYMMDD")
     p.add_argument("--timestamp", type=_ts_arg, help="VRC/VTC timestamp (default: the payment date, 00:00:00)")
     p.add_argument("--report", help="write the run summary as JSON here")
+    p.add_argument("--trace", metavar="FILE.jsonl",
+                   help="write every decided claim line explained (as teleproc explain --format json: "
+                        "answer, codes with their text, the rule trace with its facts; PHNs masked), one a line")
     p.add_argument("--unknown-fee", choices=("pay", "refuse"), default="pay",
                    help="a fee item outside the schedule: paid as billed (default) or refused")
     p.add_argument("--no-fast-path", action="store_true",

@@ -286,6 +286,11 @@ def _superseded(conn, ids) -> dict:
     return out
 
 
+def select_run(conn, run_id: int) -> list[dict]:
+    """Every line a run wrote, in decision order."""
+    return _select(conn, "run_id = ?", (run_id,))
+
+
 def read_phn(value: str, stdin=None) -> str:
     """``--phn``: the PHN itself, or ``-`` to read it from stdin (first line, blanks trimmed)."""
     if value == "-":

@@ -355,6 +355,10 @@ class ReturnFileBuilder:
                 "billed_cents": sum(p.billed for p in self._payees.values()),
                 "paid_cents": sum(p.paid for p in self._payees.values())}
 
+    def payee_totals(self) -> list[tuple[str, int, int, int]]:
+        """(payee, claim lines, billed cents, paid cents) per remittance, in order of first appearance."""
+        return [(p.payee, p.lines, p.billed, p.paid) for p in self._payees.values()]
+
     def close(self) -> None:
         """Close the spools (they have no name: closing frees their space)."""
         for f in (self._c12, self._spool):

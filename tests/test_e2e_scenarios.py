@@ -108,14 +108,13 @@ def test_release_decides_pending_holds_without_a_submission(tmp_path):
     assert conn.execute("SELECT status, paid_cents, supersedes FROM claim_lines ORDER BY line_id DESC LIMIT 1"
                         ).fetchone() == ("PAID", 1500, 4)
     conn.close()
-    # a second release has nothing to do: a trailer-only file, nothing decided
+    # a second release has nothing to do (issue 11): no run recorded, --out left untouched, exit 0
     before = row_counts(db)
     out2 = tmp_path / "release2.txt"
+    out2.write_bytes(b"left as it was")
     assert cli("release", "--state", db, "--out", out2, "--payment-date", "20240321") == 0
-    recs2 = records(out2)
-    assert [r.CODE for r in recs2] == ["VTC"] and recs2[0].total == 1
-    after = row_counts(db)
-    assert {k: v for k, v in after.items() if k != "runs"} == {k: v for k, v in before.items() if k != "runs"}
+    assert out2.read_bytes() == b"left as it was"
+    assert row_counts(db) == before
     # and the next submission has no hold to release first
     out3 = run_demo_2(tmp_path)
     assert 5 not in {r.dc_seq for r in answers(records(out3))}
@@ -377,8 +376,10 @@ def test_release_review_answers_claims_held_for_review(tmp_path, capsys):
                "--line", line_id + 100) == 2
     assert "no claim held for review with line id" in capsys.readouterr().err
     assert row_counts(db) == before and not (tmp_path / "none.txt").exists()
-    assert cli("release", "--state", db, "--out", tmp_path / "plain.txt") == 0   # pending holds only
-    assert [r.CODE for r in records(tmp_path / "plain.txt")] == ["VTC"]
+    runs = sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert cli("release", "--state", db, "--out", tmp_path / "plain.txt") == 0   # pending holds only: none
+    assert not (tmp_path / "plain.txt").exists()          # nothing to release: no file, no run (issue 11)
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
     out = tmp_path / "review.txt"
     assert cli("release", "--state", db, "--out", out, "--review", "refuse", "--line", line_id) == 0
     recs = records(out)

@@ -116,6 +116,8 @@ class Adjudicator:
         self._strs: dict = {}                # C02 slice -> one shared stripped value (history memory)
         self._outcomes: Counter = Counter()
         self._refusal_codes: Counter = Counter()
+        self._rejection_codes: Counter = Counter()   # C12 codes (the summary names them with their text)
+        self._refused_by: Counter = Counter()        # finding that refused a claim (the received-date warning)
         self._billed_total = self._paid_total = self._unknown_paid = 0
         self._log = logger(run_id=run_id)
 
@@ -271,6 +273,9 @@ class Adjudicator:
             "holds_pending": holds["pending"],
             "holds_review": holds["review"],
             "top_refusal_codes": self._refusal_codes.most_common(5),
+            "refusal_codes": dict(self._refusal_codes),
+            "rejection_codes": dict(self._rejection_codes),
+            "refused_by": dict(self._refused_by),
             "unknown_fees_paid": self._unknown_paid,
         }
 
@@ -477,6 +482,7 @@ class Adjudicator:
                                 "review" if finding == "REVIEW" else "pending"))
         elif outcome == REFUSED:
             self._refusal_codes.update(codes)
+            self._refused_by[finding] += 1
         self._outcomes[outcome] += 1
         self._billed_total += billed
         self._paid_total += paid_cents
@@ -527,6 +533,7 @@ class Adjudicator:
             if f.code and f.code not in codes:
                 codes.append(f.code)
         codes = tuple(codes[:MAX_CODES])
+        self._rejection_codes.update(codes)
         raw = claim.raw.ljust(self._length)
         (dc, seq, payee, prac, phn, dep, units_s, fee, billed_s, mode, dos_s, _, dx1, loc, ts_s, te_s,
          folio) = self._slice(raw)
