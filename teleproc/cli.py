@@ -64,7 +64,7 @@ def cmd_validate(args) -> int:
         out.write("\n")
     else:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(reader.counts.items()) if v)
-        out.write(f"{path.name}: {reader.side or 'empty'} file, {reader.lines} lines ({counts}): "
+        out.write(f"{printable(path.name)}: {reader.side or 'empty'} file, {reader.lines} lines ({counts}): "
                   f"{reader.errors_total} errors, {reader.findings_total - reader.errors_total} warnings\n")
     logger().info("validate", file=path.name, side=reader.side, lines=reader.lines,
                   errors=reader.errors_total, warnings=reader.findings_total - reader.errors_total,
@@ -123,7 +123,7 @@ def cmd_build(args) -> int:
                     lines.append(ref_build(code, values))
                 except (ValueError, construct.ConstructError) as e:
                     bad += 1
-                    sys.stderr.write(f"error: {path.name}:{no}: {e}\n")
+                    sys.stderr.write(f"error: {printable(path.name)}:{no}: {printable(str(e))}\n")
         except UnicodeDecodeError:
             raise UsageError(f"{path.name}: not UTF-8 text (JSON Lines expected)") from None
     if bad:
@@ -156,15 +156,15 @@ def cmd_roundtrip(args) -> int:
             again = c.build_line(rec.asdict())
         except RecordError as e:
             msg = e.findings[0].message if e.findings else f"unknown record type {text[:3]!r}"
-            sys.stdout.write(f"{path.name}:{no}: does not parse: {msg}\n")
+            sys.stdout.write(f"{printable(path.name)}:{no}: does not parse: {printable(msg)}\n")
             return 1
         if again != text:
             col = next((i for i, (a, b) in enumerate(zip(again, text)) if a != b), min(len(again), len(text)))
             f = c.layout.field_at(col + 1)
-            sys.stdout.write(f"{path.name}:{no}:{col + 1}: differs after parse+serialize"
+            sys.stdout.write(f"{printable(path.name)}:{no}:{col + 1}: differs after parse+serialize"
                              f"{' in field ' + f.name if f else ''} (line {len(text)} chars, rebuilt {len(again)})\n")
             return 1
-    sys.stdout.write(f"{path.name}: {n} lines round-trip byte for byte\n")
+    sys.stdout.write(f"{printable(path.name)}: {n} lines round-trip byte for byte\n")
     logger().info("roundtrip", file=path.name, records=n, identical=True)
     return 0
 

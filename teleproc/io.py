@@ -126,14 +126,19 @@ def remove_stale_temps(directory: str | Path) -> list[str]:
 
 
 def private_dir(path: str | Path) -> Path:
-    """Create a folder (and missing parents) 0700 whatever the umask; an existing one is kept."""
+    """Create a folder, and each missing parent, 0700 whatever the umask; existing ones are kept."""
     p = Path(path)
+    if p.is_dir():
+        return p
+    if p.exists() or p.is_symlink():
+        raise OutputError(f"{path}: exists and is not a directory")
+    if p.parent != p:
+        private_dir(p.parent)
     try:
-        p.mkdir(mode=0o700, parents=True)
+        p.mkdir(mode=0o700)
         os.chmod(p, 0o700)
     except FileExistsError:
-        if not p.is_dir():
-            raise OutputError(f"{path}: exists and is not a directory") from None
+        pass
     except OSError as e:
         raise OutputError(f"{path}: cannot create the folder: {e.strerror}") from None
     return p

@@ -229,3 +229,75 @@ def test_adjudicate_release_and_analytics_success_paths(capsys, caplog, logs, su
         rc, out_text, err = run(capsys, caplog, logs, *argv)
         assert rc == 0, argv
         assert_clean(err + out_text, f"{argv[0]} output / stderr / log")
+
+
+# --- issue 8, item 8: free text, registry and ACG files, unanswerable lines -------------------------
+@pytest.fixture
+def free_text(tmp_path):
+    """Canaries in the free-text fields (C02 comment, dx expansion, filler; N01 note), each next
+    to a defect so that a finding names the field."""
+    common = dict(data_centre="V0001", payee="12345", practitioner="12345", units=1, fee_item="00110",
+                  billed_amount=3660, service_date=date(2024, 1, 15), dx1="465", phn="9753035697")
+    lines = [VS1(data_centre="V0001", dc_seq=1, vendor_dc="V0001").line,
+             put(C02(dc_seq=2, **common).line, 148, CANARY_SURNAME[:7] + "\x02"),
+             put(C02(dc_seq=3, **common).line, 207, CANARY_PHN + " " + CANARY_SURNAME),
+             put(C02(dc_seq=4, **common).line, 92, CANARY_SURNAME[:9] + "\x1b"),
+             C02(dc_seq=5, correspondence="N", comment=CANARY_SURNAME, **common).line,
+             put(N01(dc_seq=6, data_centre="V0001", payee="12345", practitioner="12345",
+                     note_text=CANARY_SURNAME).line, 60, "\x00" + CANARY_PHN),
+             "XQ2" + CANARY_PHN + CANARY_SURNAME]           # an unknown record code
+    p = tmp_path / "free.txt"
+    p.write_bytes("\r\n".join(lines).encode("latin-1") + b"\r\n")
+    return p
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_free_text_masked_in_findings(capsys, caplog, logs, free_text, fmt):
+    rc, out, err = run(capsys, caplog, logs, "validate", free_text, "--format", fmt)
+    assert rc == 1
+    assert_clean(out + err, "validate of free text")
+    for field in ("comment", "filler", "dx_expansion", "note_text"):
+        assert field in out
+    for argv in (["roundtrip", free_text], ["parse", free_text, "--out", free_text.with_suffix(".jsonl")]):
+        rc, out, err = run(capsys, caplog, logs, *argv)
+        assert rc == 1
+        assert_clean(out + err, f"{argv[0]} of free text")
+
+
+def test_unanswerable_line_rejection_is_clean(capsys, caplog, logs, free_text, tmp_path):
+    rc, out, err = run(capsys, caplog, logs, "adjudicate", free_text, "--state", tmp_path / "s.db",
+                       "--new-store", "--out", tmp_path / "r.txt")
+    assert rc == 1 and "free.txt:7:1-3:" in err
+    assert_clean(out + err, "adjudicate rejection")
+
+
+@pytest.mark.parametrize("name, text", [
+    ("patients.csv", f"phn,sex\n{CANARY_PHN},{CANARY_SURNAME}\n"),
+    ("patients.csv", f"phn,residence\n{CANARY_PHN},{CANARY_SURNAME}\n"),
+    ("patients.csv", f"phn\n{CANARY_PHN}\n{CANARY_PHN}\n"),
+    ("practitioners.csv", f"practitioner_number,hospitalist\n12345,{CANARY_SURNAME}\n"),
+    ("practitioners.csv", f"practitioner_number,maternity_network_to\n12345,{CANARY_PHN}\n"),
+])
+def test_registry_errors_are_clean(capsys, caplog, logs, submission, tmp_path, name, text):
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    (reg / name).write_text(text)
+    rc, out, err = run(capsys, caplog, logs, "adjudicate", submission, "--state", tmp_path / "s.db",
+                       "--new-store", "--out", tmp_path / "r.txt", "--registry", reg)
+    assert rc == 2 and f"{name}: line" in err
+    assert_clean(out + err, "registry error")
+
+
+def test_acg_errors_are_clean(capsys, caplog, logs, submission, tmp_path):
+    db = tmp_path / "s.db"
+    rc, _, _ = run(capsys, caplog, logs, "adjudicate", submission, "--state", db, "--new-store",
+                   "--out", tmp_path / "r.txt", "--received", "20240201")
+    assert rc == 0
+    (tmp_path / "w.csv").write_text("acg,weight\n1710,1\n")
+    for text in (f"phn,acg\n{CANARY_PHN},{CANARY_SURNAME}\n", f"phn,acg\n{CANARY_PHN},1710,{CANARY_SURNAME}\n",
+                 f"phn,acg\n{CANARY_PHN},{CANARY_PHN}\n"):
+        (tmp_path / "acg.csv").write_text(text)
+        rc, out, err = run(capsys, caplog, logs, "msoc", "--state", db, "--period-end", "20240131",
+                           "--acg", tmp_path / "acg.csv", "--weights", tmp_path / "w.csv")
+        assert rc in (0, 2)
+        assert_clean(out + err, "ACG file error")
