@@ -4,8 +4,8 @@ report.html: inline CSS and SVG, the report JSON embedded in a ``<script type="a
 block, no request to any network (no external URL at all). The 13 x 3 matrix, the
 layer-by-category grid and one drill-down per case are rendered here, in Python, so the page
 reads the same with scripts off; the small inline script only opens the drill-down named by
-the address's fragment (``report.html#case-03.2``) or clicked in the matrix, and draws its
-column ruler. Deterministic: the same report gives the same bytes.
+the address's fragment (``report.html#case-03.2``, as a click in the matrix sets it) or query
+(``report.html?open=case-03.2``, no scrolling), and draws its column ruler. Deterministic: the same report gives the same bytes.
 """
 from __future__ import annotations
 
@@ -48,9 +48,9 @@ SCRIPT = """
       var r=document.createElement('span'); r.className='ruler';
       r.textContent=ruler(parseInt(p.getAttribute('data-length'),10))+'\\n';
       p.insertBefore(r,p.firstChild); p.setAttribute('data-ruled','1');}
-    d.scrollIntoView();
   }
-  function fromHash(){var h=decodeURIComponent(location.hash.slice(1)); if(h){open(h);}}
+  function fromHash(){var h=decodeURIComponent(location.hash.slice(1)); if(h){open(h);}
+    var m=/[?&]open=([^&]*)/.exec(location.search); if(m){open(decodeURIComponent(m[1]));}}
   window.addEventListener('hashchange',fromHash);
   document.addEventListener('DOMContentLoaded',fromHash);
   if(document.readyState!=='loading'){fromHash();}
