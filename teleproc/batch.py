@@ -139,7 +139,7 @@ def _light_scan(path: Path, settings: Settings, adj):
     others = _OTHER_CODES
     unknown: list[tuple[int, bytes]] = []
     with open(path, "rb") as fh:
-        for no, line in enumerate(_raw_lines(fh), 1):
+        for no, line in enumerate(_raw_lines(fh) if _has_lone_cr(path) else fh, 1):
             if no == 1 and line[:3] == b"VS1":
                 text = line.decode("latin-1").rstrip("\r\n")
                 vs1 = codec("VS1")
@@ -168,15 +168,35 @@ def _light_scan(path: Path, settings: Settings, adj):
 # the submission records other than claims; any other line is unanswerable (item 7 of issue 8)
 _OTHER_CODES = frozenset({b"VS1", b"N01", b"B04"})
 _LONE_CR = re.compile(rb"\r(?!\n)")
+_BLOCK = 1 << 22
+
+
+def _has_lone_cr(path: Path) -> bool:
+    """Whether a CR not followed by LF ends a line anywhere in the file: one regex scan of
+    large blocks (well under the cost of splitting every line in Python)."""
+    search = _LONE_CR.search
+    with open(path, "rb") as fh:
+        cr_before = False                   # the previous block ended with a CR
+        while True:
+            block = fh.read(_BLOCK)
+            if not block:
+                return cr_before
+            if cr_before and block[:1] != b"\n":
+                return True
+            m = search(block)
+            if m is not None and m.start() < len(block) - 1:
+                return True
+            cr_before = block[-1:] == b"\r"
 
 
 def _raw_lines(fh):
     """The lines of a binary file split as FileReader splits them (CR LF, LF, and a lone CR),
     so line numbers agree between the two passes."""
-    find, lone = bytes.find, _LONE_CR.finditer
+    lone = _LONE_CR.finditer
     for raw in fh:
-        if find(raw, b"\r", 0, len(raw) - 2) < 0 and not (raw[-1:] == b"\r" and len(raw) > 1
-                                                          and raw[-2:-1] == b"\r"):
+        i = raw.find(b"\r")
+        n = len(raw)
+        if i < 0 or i == n - 1 or (i == n - 2 and raw[-1:] == b"\n"):   # no CR inside the line
             yield raw
             continue
         start = 0

@@ -193,6 +193,10 @@ def output_target(path: str | Path) -> tuple[str, os.stat_result | None]:
         raise OutputError(f"{path}: is a directory; give a file name")
     if st is not None and stat.S_ISREG(st.st_mode) and st.st_size >= 100 and _is_store(real):
         raise OutputError(f"{path}: is a teleproc state store; refused (an output never replaces a store)")
+    for suffix in ("-wal", "-shm", "-journal"):
+        if real.endswith(suffix) and _is_store(real[:-len(suffix)]):
+            raise OutputError(f"{path}: is the {suffix[1:]} file of the teleproc state store "
+                              f"{real[:-len(suffix)]}; refused")
     parent = os.path.dirname(real) or "."
     if st is None and not os.path.isdir(parent):
         raise OutputError(f"{path}: cannot write: no directory {os.path.dirname(str(path)) or parent}")

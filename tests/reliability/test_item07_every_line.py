@@ -8,6 +8,8 @@ import os
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .helpers import SUB1, SUB2, adjudicate, dump, listing
 
@@ -117,3 +119,24 @@ def test_an_empty_file_is_no_submission(tp, store):
     assert r.code == 1 and "not a submission" in r.err
     assert dump(store) == before and not (w / "r.txt").exists()
     assert os.path.exists(empty)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=40).map(lambda b: bytes(b"\r\na"[x % 3] for x in b)),
+       block=st.integers(1, 7))
+def test_lone_cr_scan_agrees_with_the_line_split(tmp_path_factory, data, block):
+    """Pass 1 splits lines as the reader does; the quick scan that decides whether it must
+    split lone CRs is exact at every block boundary."""
+    p = tmp_path_factory.mktemp("cr") / "f.txt"
+    p.write_bytes(data)
+    import teleproc.batch as batch
+    old = batch._BLOCK
+    batch._BLOCK = block
+    try:
+        assert batch._has_lone_cr(p) == bool(re.search(rb"\r(?!\n)", data))
+    finally:
+        batch._BLOCK = old
+    with open(p, "rb") as fh:
+        pieces = list(batch._raw_lines(fh))
+    with open(p, "r", encoding="latin-1", newline="") as fh:
+        assert [x.decode("latin-1") for x in pieces] == list(fh)
