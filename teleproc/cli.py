@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.set_defaults(func=cmd_roundtrip)
 
-    for module in ("teleproc.batch", "teleproc.analytics.cli", "teleproc.explain", "teleproc.claim_export", "teleproc.conformance.cli"):
+    for module in ("teleproc.batch", "teleproc.analytics.cli", "teleproc.explain", "teleproc.claim_export", "teleproc.reconcile", "teleproc.conformance.cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as e:
