@@ -9,6 +9,7 @@ and only with ``--patients``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -20,8 +21,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from teleproc import store
+from teleproc.analytics import engines as en
 from teleproc.analytics import msoc as m
 from teleproc.analytics import panel as pn
+from teleproc.analytics import queries as q
 from teleproc.errors import OutputError, UsageError, printable
 from teleproc.log import logger
 
@@ -107,6 +110,17 @@ def register(subparsers) -> None:
 
 
 def _output_args(p, patients_help: str) -> None:
+    p.add_argument("--engine", choices=en.ENGINES,
+                   help="duckdb (default with the analytics extra: over the Parquet dataset), "
+                        "spark (the spark extra), sqlite (the reference, over the store; default "
+                        "without the extra)")
+    p.add_argument("--dataset", metavar="DIR|URI",
+                   help="the Parquet dataset (default STATE.db.dataset beside the store, brought "
+                        "up to date when stale); with --engine spark any URI every executor reads")
+    p.add_argument("--spark-master", metavar="URL",
+                   help="Spark master (default local mode, local[N])")
+    p.add_argument("--html", type=Path, metavar="FILE",
+                   help="also write a self-contained HTML report with SVG charts (no PHN)")
     p.add_argument("--out", type=Path, metavar="FILE", help="default: stdout")
     p.add_argument("--format", choices=("csv", "json"),
                    help="default: json when --out ends in .json, else csv")
@@ -180,6 +194,47 @@ def _run(command: str, body, args) -> int:
         return 2
 
 
+@contextlib.contextmanager
+def _engine(args, command: str):
+    """The engine of ``--engine`` (default: duckdb with the analytics extra, else sqlite with a
+    hint): None for the SQLite reference (``engine_conn(args)`` is then the open store), else an
+    engines.Engine over the dataset, brought up to date first when it is local and stale."""
+    name = args.engine
+    if name is None:
+        name = en.default_engine()
+        if name == "sqlite":
+            print(f"teleproc {command}: using the SQLite engine (slow on large stores); "
+                  "pip install 'teleproc[analytics]' for DuckDB over a Parquet dataset",
+                  file=sys.stderr)
+    args.engine_used = name
+    if name != "spark" and args.spark_master:
+        raise UsageError("--spark-master is for --engine spark")
+    if name == "sqlite" and args.dataset:
+        raise UsageError("--dataset is for --engine duckdb or spark (sqlite reads the store)")
+    conn = open_store(args.state)
+    args._conn = conn
+    try:
+        if name == "sqlite":
+            yield None
+            return
+        engine, summary = en.open_engine(name, conn, args.state, args.dataset,
+                                         spark_master=args.spark_master)
+        if summary is not None and summary["runs"] + summary["lines"]:
+            print(f"teleproc {command}: dataset brought up to date (runs "
+                  f"{summary['first_run']}..{summary['last_run']}, "
+                  f"{_plural(summary['lines'], 'line')})", file=sys.stderr)
+        try:
+            yield engine
+        finally:
+            engine.close()
+    finally:
+        conn.close()
+
+
+def engine_conn(args):
+    return args._conn
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -230,11 +285,13 @@ def _msoc(args) -> int:
     weights = m.read_weights(args.weights, categories) if args.weights else {}
     if args.acg:
         m.check_header(args.acg, ("phn", "acg"))
-    conn = open_store(args.state)
-    try:
-        att = m.msoc(conn, args.period_end, m.excluded_codes(extra=not args.no_extra_exclusions))
-    finally:
-        conn.close()
+    excluded = m.excluded_codes(extra=not args.no_extra_exclusions)
+    with _engine(args, "msoc") as engine:
+        if engine is None:
+            att = m.msoc(engine_conn(args), args.period_end, excluded)
+        else:
+            att = q.msoc(engine, args.period_end, excluded,
+                         attributed=scoring or args.patients or args.html is not None)
     counts = att.msoc_counts()
 
     scores: dict | None = None
@@ -268,7 +325,7 @@ def _msoc(args) -> int:
         rows.append(row)
     _emit(args, rows, MSOC_COLUMNS + (("msoc_phns",) if args.patients else ()))
 
-    total_msoc = len(att.attributed)
+    total_msoc = sum(counts.values())
     lines = [f"msoc {m.window_label(args.period_end)}: {_plural(len(rows), 'practitioner')}, "
              f"{_plural(att.patients, 'patient')} with services, "
              f"{_plural(sum(att.services.values()), 'service')}, "
@@ -283,7 +340,7 @@ def _msoc(args) -> int:
     logger(command="msoc").info(
         "msoc_done", period_end=store.ymd(args.period_end), practitioners=len(rows),
         patients=att.patients, msoc_patients=total_msoc, patient_level=bool(args.patients),
-        seconds=round(time.perf_counter() - t0, 3))
+        engine=args.engine_used, seconds=round(time.perf_counter() - t0, 3))
     return 0
 
 
@@ -294,16 +351,20 @@ def run_panel(args) -> int:
 
 def _panel(args) -> int:
     t0 = time.perf_counter()
-    conn = open_store(args.state)
-    try:
-        as_of = args.as_of or pn.latest_dos(conn)
+    with _engine(args, "panel") as engine:
+        if engine is None:
+            conn = engine_conn(args)
+            as_of = args.as_of or pn.latest_dos(conn)
+        else:
+            as_of = args.as_of or q.latest_dos(engine)
         if as_of is None:
             panels, att = pn.Panels(), m.Attribution()
-        else:
+        elif engine is None:
             panels = pn.build_panels(conn, as_of)
             att = m.msoc(conn, as_of)
-    finally:
-        conn.close()
+        else:
+            panels = q.panels(engine, as_of)
+            att = q.msoc(engine, as_of)
     table = pn.compare(panels, att)
 
     rows = []
@@ -345,5 +406,5 @@ def _panel(args) -> int:
     logger(command="panel").info(
         "panel_done", as_of=store.ymd(as_of), providers=len(panels.members),
         patients=len(on_panels), multi_panel_patients=multi, patient_level=bool(args.patients),
-        seconds=round(time.perf_counter() - t0, 3))
+        engine=args.engine_used, seconds=round(time.perf_counter() - t0, 3))
     return 0

@@ -3,7 +3,9 @@
 1. Filter: claim lines with DOS in the 12 months ending on the period end, ``kind = 'ffs'``,
    status PAID or ADJUSTED, not reversed by a debit, billed fee not excluded
    (``formats/tables/msoc_exclusions.csv``: Appendix A + 96198, and 98990 as the configurable
-   extra exclusion of A49).
+   extra exclusion of A49), PHN a patient's (not in ``non_patient_phns.csv``: the maternity
+   pseudo-PHN, and the zeros of reciprocal claims, left out per seed-rules.md 0.2 "Patient =
+   PHN"; formats/tables/README.md says why).
 2. Collapse to service-days: one service per (practitioner, patient, day).
 3. N(p) = service-days of patient p; c(pr, p) = service-days of p with practitioner pr.
 4. p is MSOC for pr iff N(p) >= 3 and 2 * c(pr, p) > N(p) (exactly 50% is not enough).
@@ -35,10 +37,11 @@ import attrs
 from teleproc import store
 from teleproc.errors import UsageError
 from teleproc.log import mask_phn
-from teleproc.tables import read_table
+from teleproc.tables import code_set, read_table
 
 EXCLUSIONS_TABLE = "msoc_exclusions"
 ACG_TABLE = "acg_categories"
+NON_PATIENTS_TABLE = "non_patient_phns"
 MIN_SERVICES = 3          # "three or more family physician services" (CLFP Q2, L48)
 
 
@@ -46,6 +49,14 @@ def excluded_codes(extra: bool = True) -> frozenset[str]:
     """Fee items that never count; ``extra=False`` leaves out the configured extras (98990)."""
     return frozenset(row["code"] for row in read_table(EXCLUSIONS_TABLE)
                      if extra or row["kind"] != "extra")
+
+
+def non_patient_phns() -> frozenset[str]:
+    """PHN field values that identify no patient (``formats/tables/non_patient_phns.csv``): the
+    maternity-network pseudo-PHN (seed-rules.md 0.2) and the zeros of reciprocal / WorkSafeBC /
+    pay-patient / institutional claims (teleplan-formats.md 3.2.1). Their lines count for no
+    patient and no practitioner, on every engine (the decision is argued in tables/README.md)."""
+    return code_set(NON_PATIENTS_TABLE, "phn")
 
 
 def acg_categories() -> frozenset[str]:
@@ -88,9 +99,12 @@ def service_days(conn, end: date, excluded: Iterable[str]) -> Iterator[tuple[str
     paid = {status.ljust(store.LINE_AT["status"][1]) for status in store.PAID_STATUSES}
     ffs = store.KIND_CODE["ffs"]
     gone = store.reversed_ids(conn)
+    nobody = non_patient_phns()
     lid, st, kind, dos_at, fee_at, prac_at = store.line_slices(
         "line_id", "status", "kind", "c02.service_date", "c02.fee_item", "c02.practitioner")
     for phn, texts in store.patients(conn):
+        if phn in nobody:
+            continue
         days: dict = {}
         for t in texts:
             dos = t[dos_at]
@@ -112,8 +126,11 @@ class Attribution:
     services: dict = attrs.Factory(dict)     # practitioner -> service-days (all its patients)
     attributed: dict = attrs.Factory(dict)   # phn -> practitioner
     patients: int = 0                         # patients with at least one counted service
+    counts: dict | None = None               # practitioner -> MSOC patients (SQL engines)
 
     def msoc_counts(self) -> Counter:
+        if self.counts is not None:
+            return Counter(self.counts)
         return Counter(self.attributed.values())
 
     def patients_of(self) -> dict[str, set]:

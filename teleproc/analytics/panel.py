@@ -1,7 +1,9 @@
 """PAS panels from paid 98990 attachments, and panel vs MSOC (seed-rules.md 4.2, 4.3).
 
 - A panel attachment is a claim line with fee 98990, status PAID or ADJUSTED, not reversed by
-  a debit, not itself a debit line, with a DOS on or before the as-of date (R95). An attachment
+  a debit, not itself a debit line, with a DOS on or before the as-of date (R95), for a PHN
+  that is a patient's (R95 "valid PHN": not in ``non_patient_phns.csv``, so never the zeros of a
+  reciprocal claim nor the maternity pseudo-PHN). An attachment
   paid with PANEL_NOT_READY (R97: the provider had no PAS registration or bulk upload yet) is
   queued, not applied, so it is not on a panel.
 - Attachments are replayed in date order (then decision order). A repeat attachment of a
@@ -23,7 +25,7 @@ from datetime import date
 import attrs
 
 from teleproc import store
-from teleproc.analytics.msoc import Attribution
+from teleproc.analytics.msoc import Attribution, non_patient_phns
 from teleproc.tables import read_table
 
 _ATTACHMENTS_SQL = """
@@ -66,9 +68,12 @@ def build_panels(conn, as_of: date) -> Panels:
     panels = Panels()
     on_a_panel: set[str] = set()
     fees = attachment_fees()
+    nobody = non_patient_phns()            # R95: a valid PHN, not a pseudo-PHN or zeros
     sql = _ATTACHMENTS_SQL.format(fees=",".join("?" * len(fees)),
                                   paid=",".join("?" * len(store.PAID_STATUSES)))
     for pr, phn in conn.execute(sql, (*fees, *store.PAID_STATUSES, store.ymd(as_of))):
+        if phn in nobody:
+            continue
         panels.attachments[pr] += 1
         members = panels.members.setdefault(pr, set())
         if phn in members:

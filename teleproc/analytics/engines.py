@@ -1,0 +1,170 @@
+"""The SQL engines ``msoc`` and ``panel`` run ``queries.py`` on: DuckDB (the ``analytics``
+extra) and Spark SQL (the ``spark`` extra), both over the Parquet dataset of ``teleproc
+export``. The SQLite path (Python over the store's ledger texts) stays in msoc.py / panel.py as
+the reference; it never writes.
+
+An engine registers ``lines`` (the manifest's line files), ``changes`` and the ``claim_lines``
+view over them, runs a computation's named steps (each kept as a temp table or view) and returns
+the rows of its final SELECTs as tuples.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+from teleproc.analytics import dataset, queries, schema
+from teleproc.errors import UsageError
+
+ENGINES = ("sqlite", "duckdb", "spark")
+THREADS = max(1, min(os.cpu_count() or 1, 8))
+
+
+def has_analytics() -> bool:
+    try:
+        import duckdb  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def has_spark() -> bool:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def default_engine() -> str:
+    return "duckdb" if has_analytics() else "sqlite"
+
+
+def is_uri(location: str) -> bool:
+    return "://" in location and not location.startswith("file://")
+
+
+class Engine:
+    name = "?"
+
+    def run(self, steps: Sequence[tuple[str, str]], finals: Sequence[str]) -> list[list[tuple]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------------- DuckDB
+class DuckDBEngine(Engine):
+    """DuckDB over the dataset's files; threads and memory limit set, spill folder inside the
+    dataset (``.spill``)."""
+    name = "duckdb"
+
+    def __init__(self, directory: Path, manifest: dict, *, threads: int | None = None,
+                 memory: str | None = None):
+        import pyarrow as pa
+        self.db = dataset._duckdb(directory, threads, memory)
+        files = dataset.files(directory, manifest)
+        if files:
+            listed = ", ".join(queries._text(f) for f in files)
+            self.db.execute(f"CREATE VIEW lines AS SELECT * FROM read_parquet([{listed}])")
+        else:
+            self._empty = schema.arrow_schema().empty_table()
+            self.db.register("lines", self._empty)
+        changes = directory / dataset.CHANGES
+        if changes.exists():
+            self.db.execute(f"CREATE VIEW changes AS SELECT * FROM read_parquet({queries._text(str(changes))})")
+        else:
+            self._changes = pa.table({c.name: pa.array([], pa.int64()) for c in schema.load().changes})
+            self.db.register("changes", self._changes)
+        self.db.execute("CREATE VIEW claim_lines AS " + queries.CLAIM_LINES)
+
+    def run(self, steps, finals):
+        for name, sql in steps:
+            self.db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        return [self.db.execute(sql).fetchall() for sql in finals]
+
+    def close(self):
+        self.db.close()
+
+
+# ---------------------------------------------------------------------------------- Spark
+_SPARK_TYPES = {"int16": "SMALLINT", "int32": "INT", "int64": "BIGINT", "string": "STRING",
+                "date32": "DATE", "bool": "BOOLEAN"}
+_sessions: dict = {}
+
+
+def spark_session(master: str | None = None):
+    """One SparkSession per master in this process (local mode: ``local[N]``)."""
+    master = master or f"local[{THREADS}]"
+    spark = _sessions.get(master)
+    if spark is None:
+        from pyspark.sql import SparkSession
+        spark = (SparkSession.builder.master(master).appName("teleproc")
+                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                 .config("spark.sql.shuffle.partitions", str(max(2, THREADS * 2)))
+                 .config("spark.sql.session.timeZone", "UTC")
+                 .config("spark.driver.bindAddress", "127.0.0.1" if master.startswith("local") else "0.0.0.0")
+                 .getOrCreate())
+        spark.sparkContext.setLogLevel("ERROR")
+        _sessions[master] = spark
+    return spark
+
+
+def _ddl(columns) -> str:
+    return ", ".join(f"{c.name} {_SPARK_TYPES[c.type]}" for c in columns)
+
+
+class SparkEngine(Engine):
+    """Spark SQL over the dataset at ``location`` (a folder or any URI Spark reads: every
+    executor must read it, and it holds PHNs). Local mode unless ``master`` names a cluster."""
+    name = "spark"
+
+    def __init__(self, location: str, manifest: dict | None = None, master: str | None = None):
+        self.spark = spark = spark_session(master)
+        base = location.rstrip("/")
+        if manifest is None:
+            text = spark.read.text(f"{base}/{dataset.MANIFEST}", wholetext=True).first()[0]
+            manifest = json.loads(text)
+        s = schema.load()
+        files = [f"{base}/{f['path']}" for f in manifest["files"]]
+        reader = spark.read.schema(_ddl(s.columns))
+        lines = reader.parquet(*files) if files else spark.createDataFrame([], _ddl(s.columns))
+        lines.createOrReplaceTempView("lines")
+        changes = spark.read.schema(_ddl(s.changes)).parquet(f"{base}/{dataset.CHANGES}")
+        changes.createOrReplaceTempView("changes")
+        spark.sql(queries.CLAIM_LINES).createOrReplaceTempView("claim_lines")
+
+    def run(self, steps, finals):
+        # steps are views: Catalyst plans each final SELECT whole (caching every step measured
+        # slower on small data: one more job per step)
+        for name, sql in steps:
+            self.spark.sql(sql).createOrReplaceTempView(name)
+        return [[tuple(r) for r in self.spark.sql(sql).collect()] for sql in finals]
+
+
+# ------------------------------------------------------------------------------ opening
+def open_engine(name: str, state_conn, state: Path, location: str | None, *,
+                spark_master: str | None = None):
+    """The engine ``name`` over the dataset at ``location`` (default ``STATE.db.dataset``). A
+    local dataset is brought up to date from the store first (exported under its lock when
+    stale); a URI (Spark) is read as it is. Returns (engine, export summary or None)."""
+    if name == "duckdb" and not has_analytics():
+        raise UsageError("--engine duckdb needs the analytics extra: pip install 'teleproc[analytics]'")
+    if name == "spark" and not has_spark():
+        raise UsageError("--engine spark needs the spark extra: pip install 'teleproc[spark]'")
+    if location is not None and is_uri(location):
+        if name != "spark":
+            raise UsageError(f"--dataset {location}: a URI is read by --engine spark only")
+        return SparkEngine(location, None, spark_master), None
+    directory = Path(location.removeprefix("file://")) if location else dataset.default_dir(state)
+    if not has_analytics():
+        raise UsageError(f"bringing the dataset {directory} up to date needs the analytics extra: "
+                         "pip install 'teleproc[analytics]'")
+    manifest, summary = dataset.ensure_fresh(state_conn, directory)
+    if name == "duckdb":
+        return DuckDBEngine(directory, manifest), summary
+    return SparkEngine(str(directory.resolve()), manifest, spark_master), summary
