@@ -176,7 +176,11 @@ def _guard(args, folder: bool = False) -> None:
     (``folder``: --out is a folder, export's dataset)."""
     from teleproc.paths import guard_outputs
     out = [("--out", getattr(args, "out", None))]
-    guard_outputs([] if folder else out, folders=out if folder else (),
+    if not folder:
+        out.append(("--html", getattr(args, "html", None)))
+    dataset = getattr(args, "dataset", None)
+    folders = [("--dataset", dataset)] if dataset and not en.is_uri(dataset) else []
+    guard_outputs([] if folder else out, folders=out if folder else folders,
                   inputs=[("--acg", getattr(args, "acg", None)), ("--weights", getattr(args, "weights", None))],
                   stores=[("--state", args.state)])
 
@@ -184,6 +188,9 @@ def _guard(args, folder: bool = False) -> None:
 def _run(command: str, body, args) -> int:
     try:
         _guard(args, folder=command == "export")
+        if getattr(args, "html", None) is not None and not en.has_charts():
+            raise UsageError("--html needs the analytics extra (matplotlib draws the charts): "
+                             "pip install 'teleproc[analytics]'")
         return body(args)
     except (UsageError, OutputError) as e:
         print(f"teleproc {command}: error: {printable(str(e))}", file=sys.stderr)
@@ -337,6 +344,10 @@ def _msoc(args) -> int:
             lines[-1] += f"; {how}: {m.format_cents(sum(payments.values()))}"
     for line in lines:
         print(line, file=sys.stderr)
+    if args.html:
+        from teleproc.analytics import report
+        write_atomic(args.html, report.msoc_page(rows, MSOC_COLUMNS, lines,
+                                                 m.window_label(args.period_end)))
     logger(command="msoc").info(
         "msoc_done", period_end=store.ymd(args.period_end), practitioners=len(rows),
         patients=att.patients, msoc_patients=total_msoc, patient_level=bool(args.patients),
@@ -392,17 +403,21 @@ def _panel(args) -> int:
     on_panels = panels.panels_of()
     multi = sum(1 for prs in on_panels.values() if len(prs) > 1)
     label = as_of.isoformat() if as_of else "(empty store)"
-    print(f"panel as of {label}: {_plural(len(panels.members), 'provider')} with a panel, "
-          f"{_plural(len(on_panels), 'patient')} on panels ({multi:,} on two or more), "
-          f"{_plural(sum(panels.attachments.values()), 'attachment')} "
-          f"({sum(panels.repeats.values()):,} repeat, "
-          f"{sum(panels.later.values()):,} to a patient already on another panel)",
-          file=sys.stderr)
+    summary = [f"panel as of {label}: {_plural(len(panels.members), 'provider')} with a panel, "
+               f"{_plural(len(on_panels), 'patient')} on panels ({multi:,} on two or more), "
+               f"{_plural(sum(panels.attachments.values()), 'attachment')} "
+               f"({sum(panels.repeats.values()):,} repeat, "
+               f"{sum(panels.later.values()):,} to a patient already on another panel)"]
     if as_of:
-        print(f"panel vs MSOC {m.window_label(as_of)}: "
-              f"{sum(len(r.panel_not_msoc) for r in table):,} panel patients not MSOC to that "
-              f"provider, {sum(len(r.msoc_not_panel) for r in table):,} MSOC patients not on "
-              f"the provider's panel", file=sys.stderr)
+        summary.append(f"panel vs MSOC {m.window_label(as_of)}: "
+                       f"{sum(len(r.panel_not_msoc) for r in table):,} panel patients not MSOC to "
+                       f"that provider, {sum(len(r.msoc_not_panel) for r in table):,} MSOC patients "
+                       f"not on the provider's panel")
+    for line in summary:
+        print(line, file=sys.stderr)
+    if args.html:
+        from teleproc.analytics import report
+        write_atomic(args.html, report.panel_page(rows, PANEL_COLUMNS, summary, label))
     logger(command="panel").info(
         "panel_done", as_of=store.ymd(as_of), providers=len(panels.members),
         patients=len(on_panels), multi_panel_patients=multi, patient_level=bool(args.patients),

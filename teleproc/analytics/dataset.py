@@ -30,6 +30,7 @@ from pathlib import Path
 from teleproc import store
 from teleproc.analytics import schema
 from teleproc.errors import UsageError
+from teleproc.io import AtomicWriter, remove_stale_temps
 
 MANIFEST = "_manifest.json"
 LINES = "lines"
@@ -72,10 +73,8 @@ def _mkdir(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_file(path: Path):
-    """A binary file written whole or not at all, through the one writer (teleproc.io.AtomicWriter:
-    temp file beside ``path``, 0600, named so that later writes find the temps of dead
-    processes, fsync, rename)."""
-    from teleproc.io import AtomicWriter
+    """A binary file written whole or not at all, through the one atomic writer
+    (``teleproc.io.AtomicWriter``: temp file beside ``path``, 0600, fsync, rename)."""
     with AtomicWriter(path) as w:
         yield w.file
 
@@ -194,15 +193,16 @@ def _duckdb(directory: Path | None = None, threads: int | None = None, memory: s
 
 
 def _clean(directory: Path, manifest: dict | None) -> None:
-    """Remove what an export that died left: temps, and line files the manifest does not list."""
+    """Remove what an export that died left (we hold the lock: no export is running): every
+    file under lines/ the manifest does not list (finished files of a run the manifest never
+    recorded, temps), and the temps of dead processes beside the manifest."""
     keep = {f["path"] for f in manifest["files"]} if manifest else set()
     base = directory / LINES
     if base.is_dir():
         for p in base.rglob("*"):
             if p.is_file() and str(p.relative_to(directory)) not in keep:
                 p.unlink()
-    for p in directory.glob(".*.tmp"):
-        p.unlink()
+    remove_stale_temps(directory)
 
 
 def _changes_table(conn):

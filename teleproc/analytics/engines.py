@@ -30,6 +30,14 @@ def has_analytics() -> bool:
     return True
 
 
+def has_charts() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def has_spark() -> bool:
     try:
         import pyspark  # noqa: F401

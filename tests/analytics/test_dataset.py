@@ -165,7 +165,7 @@ def test_a_dead_exports_files_are_ignored_and_removed(lines, tmp_path):
     dataset.export(lines.conn, out)
     stray = out / "lines" / "year=2024" / "month=1" / "runs-2-9.parquet"
     stray.write_bytes(b"half a file")
-    temp = out / ".changes.parquet.999.tmp"
+    temp = out / ".changes.parquet.teleproc-999999999-1-abcd.tmp"     # a dead process's temp
     temp.write_bytes(b"x")
     manifest = dataset.read_manifest(out)
     assert str(stray) not in dataset.files(out, manifest)
