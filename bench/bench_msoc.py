@@ -223,7 +223,7 @@ def measure(path: Path) -> dict:
     conn.close()
 
     rc, wall, cpu = _cli([
-        "msoc", "--state", str(path), "--period-end", PERIOD_END.strftime("%Y%m%d"),
+        "msoc", "--state", str(path), "--engine", "sqlite", "--period-end", PERIOD_END.strftime("%Y%m%d"),
         "--acg", str(path.parent / "acg.csv"), "--weights", str(path.parent / "weights.csv"),
         "--pool", "12000000", "--out", str(path.parent / "msoc.csv")])
     peak, maxrss = _peak_mb()
@@ -233,7 +233,8 @@ def measure(path: Path) -> dict:
 
 def measure_panel(path: Path) -> dict:
     """Run in a fresh process: ``teleproc panel`` end to end (as of the latest DOS, the default)."""
-    rc, wall, cpu = _cli(["panel", "--state", str(path), "--out", str(path.parent / "panel.csv")])
+    rc, wall, cpu = _cli(["panel", "--state", str(path), "--engine", "sqlite",
+                          "--out", str(path.parent / "panel.csv")])
     peak, maxrss = _peak_mb()
     return {"panel_s": wall, "cpu_s": cpu, "exit": rc, "peak_mb": peak, "maxrss_mb": maxrss}
 
@@ -257,6 +258,8 @@ def main(argv=None) -> int:
                     "with the same --lines, --patients, --practitioners and --seed); default: a "
                     "temporary directory")
     ap.add_argument("--panel", action="store_true", help="time `teleproc panel` too")
+    ap.add_argument("--build-only", action="store_true",
+                    help="build (or reuse) the store, measure nothing (bench_analytics.py)")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)         # child-process mode
     ap.add_argument("--measure-panel", type=Path, help=argparse.SUPPRESS)   # child-process mode
     a = ap.parse_args(argv)
@@ -294,6 +297,8 @@ def main(argv=None) -> int:
             print(f"built {path}: {a.lines:,} lines, {patients:,} patients, "
                   f"{a.practitioners:,} practitioners in {time.perf_counter() - t0:.1f} s")
         print(f"store size: {path.stat().st_size / 2**20:.0f} MB")
+        if a.build_only:
+            return 0
         m = _child_reporting("--measure", path)
         if m is None:
             return 1

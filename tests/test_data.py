@@ -183,7 +183,7 @@ def test_version_names_the_tables_extraction_dates(capsys, tmp_path):
     assert main(["--version"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"teleproc {__version__} (tables extracted 2026-11-23 (")
-    assert "; 2026-12-07 (finding_texts, rules); 16 tables)" in out        # issue 11's tables
+    assert "; 2026-12-07 (finding_texts, non_patient_phns, rules); 17 tables)" in out        # issue 11's tables
     _table(tmp_path, "acg_categories", "# t\n# Extracted: 2026-12-01\nacg,description,seed_weight,line\nQ,q,,\n")
     assert main(["--formats", str(tmp_path), "--version"]) == 0
     out = capsys.readouterr().out

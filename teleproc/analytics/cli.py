@@ -226,10 +226,8 @@ def _engine(args, command: str):
             return
         engine, summary = en.open_engine(name, conn, args.state, args.dataset,
                                          spark_master=args.spark_master)
-        if summary is not None and summary["runs"] + summary["lines"]:
-            print(f"teleproc {command}: dataset brought up to date (runs "
-                  f"{summary['first_run']}..{summary['last_run']}, "
-                  f"{_plural(summary['lines'], 'line')})", file=sys.stderr)
+        if summary is not None:                  # a log event, not a line of the summary
+            logger(command=command).info("dataset_refreshed", **summary)
         try:
             yield engine
         finally:

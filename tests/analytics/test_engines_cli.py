@@ -75,8 +75,7 @@ def test_worked_example_outputs_identical_across_engines(example, cli, spark_rea
                 "--weights", weights, "--rate", "10", "--patients", "--engine", engine)
         p = cli("panel", "--state", lines.path, "--patients", "--engine", engine)
         assert m.code == p.code == 0, m.err + p.err
-        outs[engine] = (m.out, p.out, [x for x in m.err.splitlines() + p.err.splitlines()
-                                       if "dataset" not in x])
+        outs[engine] = (m.out, p.out, m.err.splitlines() + p.err.splitlines())
     assert outs["duckdb"] == outs["sqlite"] == outs["spark"]
     assert "panel as of 2021-09-09" in "\n".join(outs["sqlite"][2])
 
@@ -154,9 +153,10 @@ def test_default_engine_is_duckdb_over_a_fresh_default_dataset(lines, cli):
         lines.add(X, P[1], day, run=2)
     r = cli("msoc", "--state", lines.path, "--period-end", END)
     assert rows_of(r.out)[X]["msoc_patients"] == "1"
-    assert "dataset brought up to date (runs 2..2, 2 lines)" in r.err
+    assert '"event": "dataset_refreshed"' in r.log and '"first_run": 2' in r.log
+    assert '"lines": 2' in r.log
     r = cli("msoc", "--state", lines.path, "--period-end", END)
-    assert "brought up to date" not in r.err            # fresh: nothing exported
+    assert "dataset_refreshed" not in r.log            # fresh: nothing exported
     # a reversal alone makes it stale too
     lines.reverse(1, run=2)
     r = cli("msoc", "--state", lines.path, "--period-end", END)

@@ -104,6 +104,10 @@ class FailingFile:
 STEPS = ["write", "flush", "fsync", "close", "rename"]
 
 
+def without_dataset(entries: dict) -> dict:
+    return {k: v for k, v in entries.items() if not k.endswith(".db.dataset")}
+
+
 @pytest.mark.parametrize("step", STEPS)
 @pytest.mark.parametrize("command", ["adjudicate", "release", "adjudicate --report", "parse", "build",
                                      "msoc", "panel"])
@@ -143,7 +147,10 @@ def test_injected_failure_at_each_step(tp, work, monkeypatch, private_tmp, comma
     else:
         assert r.code == 2, r
         assert dump(work / "state.db") == before_db
-        assert listing(work) == before_files                # old target, mode and bytes; no temp
+        # old target, mode and bytes; no temp. msoc/panel on DuckDB (issue 14) bring the Parquet
+        # dataset beside the store up to date before the output is written: a complete export
+        # (its own atomic files and manifest), kept whatever happens to the output
+        assert without_dataset(listing(work)) == without_dataset(before_files)
     errors = [line for line in r.err.splitlines() if line.startswith("teleproc")]
     assert len(errors) == 1 and str(target) in errors[0], r.err   # one line, no traceback
     assert target.read_bytes() == OLD and temps(work) == []
