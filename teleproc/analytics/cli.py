@@ -296,7 +296,7 @@ def _msoc(args) -> int:
             att = m.msoc(engine_conn(args), args.period_end, excluded)
         else:
             att = q.msoc(engine, args.period_end, excluded,
-                         attributed=scoring or args.patients or args.html is not None)
+                         attributed=scoring or args.patients)
     counts = att.msoc_counts()
 
     scores: dict | None = None

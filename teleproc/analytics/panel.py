@@ -60,8 +60,21 @@ class Panels:
 
 
 def latest_dos(conn) -> date | None:
-    """The default as-of date: the latest DOS in the store (None when it is empty)."""
-    return store.from_ymd(store.latest_dos(conn))
+    """The default as-of date: the latest valid DOS in the store (None when it is empty). A
+    rejected claim may keep digits that are no date (20241399): such values are skipped, as the
+    dataset's null ``dos`` is on the SQL engines."""
+    value = store.latest_dos(conn)
+    try:
+        return store.from_ymd(value)
+    except ValueError:
+        pass
+    for (v,) in conn.execute("SELECT DISTINCT dos FROM claim_lines WHERE dos IS NOT NULL "
+                             "ORDER BY dos DESC"):
+        try:
+            return store.from_ymd(v)
+        except ValueError:
+            continue
+    return None
 
 
 def build_panels(conn, as_of: date) -> Panels:

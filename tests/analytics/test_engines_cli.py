@@ -204,3 +204,14 @@ def test_engine_argument_errors(lines, cli):
     assert r.code == 2 and "--engine spark only" in r.err
     r = cli("panel", "--state", lines.path, "--engine", "oracle")
     assert r.code == 2
+
+
+def test_default_as_of_skips_dates_that_are_no_dates(lines, cli, engine):
+    """A rejected claim keeps DOS digits that are no calendar date (20241399): the default as-of
+    is the latest real date on every engine (the dataset holds such a date as null)."""
+    lines.add(X, P[1], "2024-01-05", "98990")
+    lines.add(X, P[2], "2024-07-31")
+    lines.add(Y, P[3], 20241399, status="REJECTED")
+    r = cli("panel", "--state", lines.path, "--engine", engine)
+    assert r.code == 0, r.err
+    assert "panel as of 2024-07-31" in r.err
