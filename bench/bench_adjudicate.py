@@ -146,7 +146,8 @@ def _floor(path: str, received: str):
     from teleproc.codec import codec
     from teleproc.validate import FileReader
     adj = Adjudicator(store.connect(":memory:"), run_id=1, received=batch_date(received))
-    lane, fees = adj.lane, adj._lane
+    lane = adj.lane.texts
+    fees = {fee.ljust(5): adj.tables.fees[fee] for fee in adj.lane.fees}
     plain, phn_hi, phn_lo, phn_ck, expect = FileReader(path)._plain_claim()
     HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
     lay = codec("C02").layout
@@ -222,6 +223,7 @@ def _phases(path: str, tmp: str, received: str):
     reader (validation), grouping and the loop itself. Each timed call costs ~0.3 us more."""
     from teleproc import batch, cli, store
     from teleproc.adjudicate import engine
+    from teleproc.adjudicate.lane import Lane
     from teleproc.remit import ReturnFileBuilder
 
     clock = time.perf_counter   # process_time is a system call (~0.5 us): too dear per claim
@@ -257,7 +259,7 @@ def _phases(path: str, tmp: str, received: str):
         return real
 
     steps = [(batch, "_light_scan", "pass 1 (_light_scan)"), (batch, "_decide_all", "deciding loop"),
-             (engine.Adjudicator, "_plain_decider", "  fast path (decide_plain)"),
+             (Lane, "_decider", "  S01 lane (Lane.decide)"),
              (engine.Adjudicator, "decide_group", "  the rules' way (decide_group)"),
              (batch, "claim_from_text", "  text -> Claim (rules' way)"),
              (ReturnFileBuilder, "_s01_adder", "  return line, fast path (add_s01)"),

@@ -25,6 +25,7 @@ import re
 import sys
 import time
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
 
 from . import store
@@ -115,12 +116,11 @@ def _new_run(conn, kind, source, sha, dc, first, last, received, payment_date) -
 
 def _light_scan(path: Path, settings: Settings, adj):
     """Pass 1, on raw bytes: the VS1 header and the claims the adjudicator must know about ahead
-    (its ``prescan_fees``; seed-rules R10). Only those few claims are parsed; the full checks
-    run in pass 2."""
+    (its ``prescan_fees``; seed-rules R10). Only those few claims are parsed, through the
+    reader's single-line checks (``FileReader.clean_claim``); the full checks run in pass 2."""
     from .claims import Claim
     from .codec import codec
-    c02 = codec("C02")
-    lay = c02.layout
+    lay = codec("C02").layout
     fee_f = lay.field("fee_item")
     fee_sl = fee_f.slice
 
@@ -130,10 +130,10 @@ def _light_scan(path: Path, settings: Settings, adj):
     wanted = None if fees is None else raw(fees)
     needs_visit = raw(getattr(adj, "companion_fees", frozenset()))
     visits = raw(getattr(adj, "companion_requires", frozenset()))
-    who = slice(lay.field("practitioner").start - 1, lay.field("phn").end)
+    who = lay.span("practitioner", "phn")
     when = lay.field("service_date").slice
     waiting: set = set()          # (practitioner+PHN, DOS) of claims that need a same-day visit
-    checker = FileReader(path, settings)
+    reader = FileReader(path, settings)
     header = None
     index = 0
     others = _OTHER_CODES
@@ -141,9 +141,7 @@ def _light_scan(path: Path, settings: Settings, adj):
     with open(path, "rb") as fh:
         for no, line in enumerate(_raw_lines(fh) if _has_lone_cr(path) else fh, 1):
             if no == 1 and line[:3] == b"VS1":
-                text = line.decode("latin-1").rstrip("\r\n")
-                vs1 = codec("VS1")
-                header = vs1.parse(text) if vs1.is_valid(text) else FileReader.salvage(vs1, text)
+                header = reader.header_of(line.decode("latin-1").rstrip("\r\n"))
             if line[:3] != b"C02":
                 if line[:3] not in others:
                     unknown.append((no, line[:3].rstrip(b"\r\n")))
@@ -154,13 +152,10 @@ def _light_scan(path: Path, settings: Settings, adj):
             companion = waiting and fee in visits and (line[who], line[when]) in waiting
             if wanted is None or fee in wanted or companion:
                 text = line.decode("latin-1").rstrip("\r\n")
-                if c02.is_valid(text):
-                    rec = c02._from_line(text)
-                    findings = []
-                    checker._check_claim(rec, no, findings)
-                    if not findings:
-                        claim = Claim(index, no, rec, text)
-                        adj.prescan_companion(claim) if companion else adj.prescan(claim)
+                rec = reader.clean_claim(text, no)
+                if rec is not None:
+                    claim = Claim(index, no, rec, text)
+                    adj.prescan_companion(claim) if companion else adj.prescan(claim)
             index += 1
     return header, index, unknown
 
@@ -265,7 +260,7 @@ def run_adjudicate(args, out=None, reader=FileReader) -> int:
             for claim, decision, held_received in adj.release():
                 builder.add(claim, decision, held_received)
                 released += 1
-            reader = reader(path, settings, lane=getattr(adj, "lane", None))
+            reader = reader(path, settings, text_fees=adj.lane.texts)
             prog = Progress("adjudicate")
             n = _decide_all(adj, builder, reader, received, prog)
             prog.done()
@@ -300,38 +295,23 @@ def _decide_all(adj, builder, reader, received: date, prog) -> int:
     return file; returns the number of claims.
 
     A group is a run of contiguous claims sharing practitioner + PHN + DOS (seed-rules 0.2),
-    compared on the raw C02 text: practitioner and PHN are adjacent, so one slice and the date
-    slice make the key. A claim the reader handed on as ``(line number, text)`` (its fee in the
-    adjudicator's ``lane``) tries the S01 fast path (``Adjudicator.decide_plain``) when its
-    whole group is such claims; otherwise it becomes a Claim and the group goes the rules' way
-    (``decide_group``)."""
+    compared on the raw C02 text: one slice (practitioner and PHN follow one another) and the
+    date make the key. The reader hands a plain claim of a lane fee on as ``(line number,
+    text)``: a group of one such claim tries the S01 lane (``adj.lane``, lane.py) and, when the
+    lane hands it back, goes the rules' way; every other group goes the rules' way
+    (``decide_group``, which lets a lane claim inside the group, a visit beside its 14033, try
+    the lane in its turn)."""
     from .codec import codec
     lay = codec("C02").layout
-    prac, phn, dos = lay.field("practitioner"), lay.field("phn"), lay.field("service_date")
-    assert phn.start == prac.end + 1, "C02 layout: practitioner and PHN are expected adjacent"
-    who, when = slice(prac.start - 1, phn.end), dos.slice
+    who, when = lay.span("practitioner", "phn"), lay.field("service_date").slice
     add, add_s01 = builder.add, builder.add_s01
-    decide, plain = adj.decide_group, getattr(adj, "decide_plain", None)
+    decide, lane = adj.decide_group, adj.lane.decide
     every = prog.every if prog.on else 0
     n = 0
     first = rest = key = None     # the group: its first claim, the others (None: a group of one)
+    end = (0, "")                 # after the last claim: its key matches no group
 
-    def answer(first, rest) -> None:
-        group = [first] if rest is None else [first, *rest]
-        if plain is not None and all(type(c) is tuple for c in group):
-            for no, text in group:
-                paid = plain(no, text)
-                if paid is not None:
-                    add_s01(text, paid, received)
-                else:
-                    claim = claim_from_text(no, text)
-                    add(claim, decide([claim])[0], received)
-            return
-        group = [claim_from_text(*c) if type(c) is tuple else c for c in group]
-        for claim, decision in zip(group, decide(group)):
-            add(claim, decision, received)
-
-    for item in reader:
+    for item in chain(reader, (end,)):
         if type(item) is tuple:
             text = item[1]
         elif item.code == "C02":
@@ -341,14 +321,14 @@ def _decide_all(adj, builder, reader, received: date, prog) -> int:
             continue
         k = text[who] + text[when]
         if k != key:
-            if rest is None and type(first) is tuple and plain is not None:   # the usual case, inlined
-                paid = plain(*first)
-                if paid is None:
-                    answer(first, None)
-                else:
-                    add_s01(first[1], paid, received)
-            elif first is not None:
-                answer(first, rest)
+            if first is not None:          # the group is complete: answer it
+                if rest is None and type(first) is tuple and (paid := lane(*first)) is not None:
+                    add_s01(first[1], paid, received)        # the S01 lane settled it
+                else:                                         # the rules' way
+                    group = [first] if rest is None else [first, *rest]
+                    group = [claim_from_text(*c) if type(c) is tuple else c for c in group]
+                    for claim, decision in zip(group, decide(group)):
+                        add(claim, decision, received)
             first, rest, key = item, None, k
         elif rest is None:
             rest = [item]
@@ -357,9 +337,7 @@ def _decide_all(adj, builder, reader, received: date, prog) -> int:
         n += 1
         if every and n % every == 0:
             prog.tick(n)
-    if first is not None:
-        answer(first, rest)
-    return n
+    return n - 1                  # the end marker is no claim
 
 
 def run_release(args, out=None) -> int:

@@ -82,9 +82,10 @@ def packaged_dir() -> Path:
 
 # --- the override ------------------------------------------------------------------------------
 def _layout_names() -> frozenset[str]:
-    """Relative names never overridden: the layouts and the code tables they name."""
+    """Relative names never overridden: the layouts, the code tables they name and the store's
+    ledger line (ledger.toml: a change to it is a schema change)."""
     from .layout import load_layouts
-    out = set()
+    out = {"ledger.toml"}
     for lay in load_layouts().values():
         out.add(Path(lay.path).name)
         out.update(f"tables/{f.table}.csv" for f in lay.fields if f.table)
@@ -109,7 +110,8 @@ def _check_override(d: Path) -> Path:
                             "settings.toml, policy.toml)")
         if (rel in fixed or (p.suffix == ".toml" and p.stem.isupper())) \
                 and p.read_bytes() != target.read_bytes():
-            raise DataError(f"{p}: record layouts and the code tables they name cannot be overridden "
+            raise DataError(f"{p}: record layouts, the code tables they name and the ledger line "
+                            "(ledger.toml) cannot be overridden "
                             "(--formats replaces tables, settings.toml and policy.toml only)")
     return d.resolve()
 

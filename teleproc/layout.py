@@ -3,6 +3,7 @@ engines (the construct reference in ``reference.py`` and the fast codec in ``cod
 from __future__ import annotations
 
 import functools
+import operator
 import tomllib
 from pathlib import Path
 
@@ -70,6 +71,20 @@ class Layout:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    def span(self, *names: str) -> slice:
+        """The text slice covering these fields, which must follow one another in the record
+        (e.g. ``span("practitioner", "phn")``: one slice instead of two, no field between)."""
+        at = [i for i, f in enumerate(self.fields) if f.name in names]
+        if len(at) != len(names) or [self.fields[i].name for i in at] != list(names) \
+                or at != list(range(at[0], at[0] + len(at))):
+            raise LayoutError(f"{self.code}: {', '.join(names)} are not consecutive fields in this order")
+        return slice(self.fields[at[0]].start - 1, self.fields[at[-1]].end)
+
+    def slicer(self, *names: str):
+        """``text -> tuple`` of these fields' texts (as written, padding kept), in this order."""
+        sl = [self.field(n).slice for n in names]
+        return operator.itemgetter(*sl) if len(sl) > 1 else (lambda text, s=sl[0]: (text[s],))
 
     def field_at(self, column: int) -> Field | None:
         for f in self.fields:

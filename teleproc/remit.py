@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from operator import itemgetter
 
 from .codec import codec
 from .fields import encode_signed
@@ -116,21 +115,22 @@ class ReturnFileBuilder:
         for a, b in copied:
             fa, fb = s01.field(a), c02.field(b)
             assert (fa.length, fa.kind, fa.signed) == (fb.length, fb.kind, fb.signed), (a, b)
-        self._s01_copy = itemgetter(*(c02.field(b).slice for _, b in copied), c02.field("icbc_claim").slice)
+        self._s01_copy = c02.slicer(*(b for _, b in copied), "icbc_claim")
         self._s01_order = [a for a, _ in copied] + ["control_no", "paid_amount", "icbc_wcb_claim"]
         self._s01_fmt: dict = {}      # received date -> %-format of the S01 line
         self._s01_length = s01.length
-        pf, rf = c02.field("payee"), c02.field("practitioner")
-        assert rf.start == pf.end + 1, "C02: payee and practitioner adjacent"
-        self._payee_prac = slice(pf.start - 1, rf.end)
+        self._payee_prac = c02.span("payee", "practitioner")
         self._who: dict = {}          # payee + practitioner text -> (_Payee, practitioner totals)
         self.add_s01 = self._s01_adder()
 
     # --- one answer -----------------------------------------------------------------------------
     def add(self, claim, decision: Decision, received: date) -> str:
         """Record the answer to one claim; returns the record code used."""
-        rec = claim.record
         code = decision.record_code
+        if code == "S01":     # paid as billed: the one S01 writer, the lane's too
+            self.add_s01(claim.raw, decision.paid_cents, received)
+            return code
+        rec = claim.record
         self.counts[code] += 1
         codes = decision.codes
         if code == "C12":
@@ -146,10 +146,8 @@ class ReturnFileBuilder:
         p.control += 1
         billed_cents = rec.billed_amount
         prac = rec.practitioner
-        paid = decision.paid_cents if code in ("S01", "S02") else 0
-        if code == "S01":
-            line = self._s01_line(claim.raw, p.control, paid, received)
-        elif code == "S04":
+        paid = decision.paid_cents if code == "S02" else 0
+        if code == "S04":
             line = self._s04_t(rec.dc_seq, payee, p.control, prac, received, rec.folio,
                                *_seven(codes or ("BH",)), _icbc(rec), rec.oin_insurer)
         else:  # S02, S03
@@ -191,9 +189,9 @@ class ReturnFileBuilder:
         payee_prac, payee_totals, s01_format = self._payee_prac, self._payee_totals, self._s01_format
 
         def add_s01(raw: str, paid: int, received: date) -> None:
-            """An S01 (paid as billed) straight from the C02 text, for the adjudicator's fast
-            path: the same line and totals ``add`` makes for it (``_s01_line``, inlined), with
-            no record decoded."""
+            """An S01 (paid as billed: ``paid`` is also the amount billed) straight from the C02
+            text, with no record decoded: the one S01 writer (``add`` comes here for S01, the
+            S01 lane calls it directly)."""
             counts["S01"] += 1
             key = raw[payee_prac]
             who = who_of.get(key)
@@ -234,19 +232,6 @@ class ReturnFileBuilder:
             t = p.practitioners[prac] = [0, 0]
         return p, t
 
-    def _s01_line(self, raw: str, control: int, paid: int, received: date) -> str:
-        fmt = self._s01_fmt.get(received)
-        if fmt is None:
-            fmt = self._s01_fmt[received] = self._s01_format(received)
-        dc_seq, payee, prac, folio, insurer, icbc = self._s01_copy(raw)
-        if icbc.strip("0") == "":
-            icbc = "        "
-        paid_text = "%07d" % paid if 0 <= paid <= 9_999_999 else encode_signed(paid, 7)
-        line = fmt % (dc_seq, payee, "%06d" % control, prac, folio, paid_text, icbc, insurer)
-        if len(line) != self._s01_length:   # a control number or amount too wide for its field
-            raise RecordError(self._codec["S01"].diagnose(line))
-        return line
-
     def _s01_format(self, received: date) -> str:
         """The S01 line for this payment date and received date, with a %s where each claim's own
         text goes, in the order of ``_s01_copy`` + control number, paid amount, ICBC number."""
@@ -260,7 +245,7 @@ class ReturnFileBuilder:
             order.append(name)
             pos = b
         out.append(base[pos:].replace("%", "%%"))
-        # _s01_line passes its values in this order: it must be the line's order
+        # add_s01 passes its values in this order: it must be the line's order
         assert order == ["dc_seq", "payee", "control_no", "practitioner", "folio", "paid_amount",
                          "icbc_wcb_claim", "insurer"], order
         return "".join(out)

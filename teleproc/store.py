@@ -249,55 +249,16 @@ def create_indexes(conn: sqlite3.Connection) -> None:
 
 # --- the ledger line -------------------------------------------------------------------------------
 # One decided claim line as fixed-width text: the decision (HEAD) then the C02 columns the store
-# keeps, copied from the submitted record as they are (C02_SPANS, first to last field of each
-# span; columns 4-35, 40-81, 107, 124-131 and 140-146). What the ledger keeps of a claim is
-# therefore the submitted text itself: no birth date, no name.
-HEAD = (  # name, width
-    ("line_id", 10), ("status", 8), ("record_code", 3), ("kind", 1), ("paid_fee", 5),
-    ("paid_units", 5), ("paid_cents", 10), ("received", 8), ("has_note", 1), ("codes", 20))
-HEAD_FORMAT = "%010d%-8s%-3s%s%-5s%5d%10d%08d%d%-20s"
-C02_SPANS = (("data_centre", "phn"), ("dependent", "dx1"), ("service_location", "service_location"),
-             ("time_start", "time_finish"), ("folio", "folio"))
-KIND_CODE = {"ffs": "F", "encounter": "E", "debit": "D"}
-KIND_NAME = {v: k for k, v in KIND_CODE.items()}
-
-
-def _line_layout():
-    """(where each HEAD and C02 column sits in a line, the C02 slices a line copies, line width)."""
-    from .layout import layout
-    c02 = layout("C02")
-    at, pos = {}, 0
-    for name, width in HEAD:
-        at[name] = (pos, width)
-        pos += width
-    copy = []
-    for first, last in C02_SPANS:
-        a, b = c02.field(first).start - 1, c02.field(last).end
-        copy.append(slice(a, b))
-        for f in c02.fields:
-            if a < f.end <= b:
-                at["c02." + f.name] = (pos + f.start - 1 - a, f.length)
-        pos += b - a
-    return at, tuple(copy), pos
-
-
-LINE_AT, LINE_C02, LINE_WIDTH = _line_layout()
+# keeps, copied from the submitted record as they are (columns 4-35, 40-81, 107, 124-131 and
+# 140-146). What the ledger keeps of a claim is therefore the submitted text itself: no birth
+# date, no name. Declared once, in formats/ledger.toml (teleproc/ledger.py derives these).
+from .ledger import HEAD, HEAD_FORMAT, KIND_CODE, KIND_NAME, LINE_AT, LINE_C02, LINE_WIDTH  # noqa: E402,F401
+from .ledger import VIEW as LINE_VIEW  # noqa: E402
 
 # claim_lines: the ledger as one row per line, the columns the rules and the analytics read.
 _INT, _TEXT, _NULLABLE = "CAST({} AS INTEGER)", "rtrim({})", "NULLIF(CAST({} AS INTEGER), 0)"
-VIEW_COLUMNS = (  # column, line field, form
-    ("line_id", "line_id", _INT), ("data_centre", "c02.data_centre", _TEXT),
-    ("dc_seq", "c02.dc_seq", _INT), ("payee", "c02.payee", _TEXT),
-    ("practitioner", "c02.practitioner", _TEXT), ("dependent", "c02.dependent", _INT),
-    ("dos", "c02.service_date", _NULLABLE), ("fee", "c02.fee_item", _TEXT),
-    ("billed_units", "c02.units", _INT), ("billed_cents", "c02.billed_amount", _INT),
-    ("paid_fee", "paid_fee", _TEXT), ("paid_units", "paid_units", _INT),
-    ("paid_cents", "paid_cents", _INT), ("status", "status", _TEXT),
-    ("record_code", "record_code", _TEXT), ("codes", "codes", _TEXT),
-    ("folio", "c02.folio", _INT), ("received", "received", _INT),
-    ("time_start", "c02.time_start", _NULLABLE), ("time_end", "c02.time_finish", _NULLABLE),
-    ("location", "c02.service_location", _TEXT), ("has_note", "has_note", _INT),
-    ("dx1", "c02.dx1", _TEXT))
+VIEW_COLUMNS = tuple((column, field, {"int": _INT, "text": _TEXT, "nullable": _NULLABLE}[form])
+                     for column, field, form in LINE_VIEW)   # column, line field, SQL form
 
 
 def line_column_sql(field_sql, int_type: str = "INTEGER") -> list[tuple[str, str]]:
@@ -364,9 +325,7 @@ def head(line_id: int, status: str, record_code: str, kind: str, paid_fee: str, 
 def encode(v: dict) -> str:
     """A ledger line from ``claim_lines`` column values (the view's names; absent = empty). For
     tools and tests that write lines without a submitted record: the C02 columns the view does
-    not show are left blank."""
-    from .layout import layout
-    c02 = layout("C02")
+    not show are left blank (the PHN is the ledger row's, ``v["phn"]``)."""
     text = [" "] * LINE_WIDTH
 
     def put(field, value):
@@ -374,26 +333,16 @@ def encode(v: dict) -> str:
         assert len(value) == w, (field, value)
         text[a:a + w] = value
 
-    def num(name, w):
-        x = v.get(name)
-        return "%0*d" % (w, x or 0)
-    put("line_id", "%010d" % v["line_id"])
-    put("status", "%-8s" % v.get("status", "PAID"))
-    put("record_code", "%-3s" % v.get("record_code", ""))
-    put("kind", KIND_CODE[v.get("kind", "ffs")])
-    put("paid_fee", "%-5s" % (v.get("paid_fee") or v.get("fee", "")))
-    put("paid_units", "%5d" % (v.get("paid_units") or 0))
-    put("paid_cents", "%10d" % (v.get("paid_cents") or 0))
-    put("received", num("received", 8))
-    put("has_note", num("has_note", 1))
-    put("codes", "%-20s" % v.get("codes", ""))
-    for name, field in (("data_centre", "data_centre"), ("payee", "payee"), ("practitioner", "practitioner"),
-                        ("phn", "phn"), ("fee", "fee_item"), ("location", "service_location"), ("dx1", "dx1")):
-        put("c02." + field, "%-*s" % (c02.field(field).length, v.get(name) or ""))
-    for name, field in (("dc_seq", "dc_seq"), ("dependent", "dependent"), ("billed_units", "units"),
-                        ("billed_cents", "billed_amount"), ("dos", "service_date"), ("time_start", "time_start"),
-                        ("time_end", "time_finish"), ("folio", "folio")):
-        put("c02." + field, num(name, c02.field(field).length))
+    h = head(v["line_id"], v.get("status", "PAID"), v.get("record_code", ""), v.get("kind", "ffs"),
+             v.get("paid_fee") or v.get("fee", ""), v.get("paid_units") or 0, v.get("paid_cents") or 0,
+             v.get("received") or 0, v.get("has_note") or 0, v.get("codes", ""))
+    assert len(h) == sum(w for _, w in HEAD), h
+    text[:len(h)] = h
+    put("c02.phn", "%-*s" % (LINE_AT["c02.phn"][1], v.get("phn") or ""))
+    for column, field, form in LINE_VIEW:
+        if field.startswith("c02."):
+            w = LINE_AT[field][1]
+            put(field, "%-*s" % (w, v.get(column) or "") if form == "text" else "%0*d" % (w, v.get(column) or 0))
     return "".join(text)
 
 

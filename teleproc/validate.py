@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from itertools import chain
 from pathlib import Path
 from typing import Iterator
 
@@ -75,12 +76,13 @@ class FileReader:
     """Iterate a Teleplan file (submission or return) as ``Item``s with their findings."""
 
     def __init__(self, path: str | Path, settings: Settings | None = None, label: str | None = None,
-                 lane: frozenset | None = None):
-        """``lane``: fee items (as the C02 writes them, 5 characters) for which a claim that takes
-        the fast path below is handed on as ``(line number, text)`` instead of an ``Item``: the
-        adjudicator's S01 fast path reads nothing else (``Adjudicator.decide_plain``)."""
+                 text_fees: frozenset | None = None):
+        """``text_fees``: fee items (as the C02 writes them, 5 characters) for which a plain
+        claim (valid, in sequence, PHN checked, no note asked for or given: every check below
+        passes) is handed on as ``(line number, text)`` instead of an ``Item``, for a consumer
+        that reads nothing else of it."""
         self.path = Path(path)
-        self.lane = lane
+        self.text_fees = text_fees
         self.settings = settings or Settings.load()
         self.label = label if label is not None else self.path.name
         self.side: str | None = None
@@ -107,36 +109,75 @@ class FileReader:
 
     # --- the stream ---------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
+        """The file's items: a submission or a return file, told by its first record."""
+        self.counts.setdefault("C02", 0)
+        fh = None
+        try:
+            fh = open_text(self.path)
+            first = fh.readline()
+            if not first:        # not one line: nothing to answer, nothing to return
+                self.lines = 0
+                f = Finding(0, 1, 1, "file", "", "empty", "at least one record", "", "", self.label)
+                self._count(f)
+                yield Item(0, "", None, "", "", [f], False)
+                return
+            self.side = "submission" if first[:3] in SUBMISSION_CODES else "return"
+            if fh.seekable():           # read the first line again in the loop: no wrapper per line
+                fh.seek(0)
+                lines = enumerate(fh, 1)
+            else:
+                lines = enumerate(chain((first,), fh), 1)
+            if self.side == "submission":
+                yield from self._submission(lines)
+            else:
+                yield from self._return_file(lines)
+        finally:   # also when the consumer stops early
+            if fh is not None:
+                fh.close()
+
+    def _record(self, c, code: str, text: str, no: int):
+        """The format stage every line meets (both readers): (record or a salvaged one, findings)."""
+        self.counts[code] = self.counts.get(code, 0) + 1
+        if c.is_valid(text):
+            return c._from_line(text), []
+        findings = c.check(text, no, self.label)
+        rec = self.salvage(c, text) if code in ("C02", "N01", "VS1") else None
+        if rec is None:
+            try:
+                rec = c.parse(text, no, self.label)
+            except RecordError:
+                rec = None
+        return rec, findings
+
+    def _unknown(self, code: str, text: str, ending: str, no: int) -> Item:
+        f = unknown_record(text, no, self.label)
+        self._count(f)
+        return Item(no, code, None, text, ending, [f], False)
+
+    def _submission(self, lines) -> Iterator[Item]:
+        """A submission: VS1, then claims (C02 with their N01 notes) in data-centre sequence."""
         codecs_ = self._codecs
         counts = self.counts
-        counts.setdefault("C02", 0)
         expected_seq = None
         dc = None
         dc_text = None
         label = self.label
         pending_c02: Item | None = None      # the claim whose notes may still follow
-        remit_open = False
-        remit_s = 0
-        file_s = 0
         c02 = codecs_["C02"]
         c02_len, c02_new = c02.length, c02._from_line
         dc_sl = c02.layout.field("data_centre").slice
         plain, phn_hi, phn_lo, phn_ck, phn_expect = self._plain_claim()
-        lane = self.lane
+        text_fees = self.text_fees
         fee_sl = c02.layout.field("fee_item").slice
         # the fast path checks data centre + sequence as one text (the plain pattern judged the dates)
-        f = c02.layout.field
-        assert f("dc_seq").start == f("data_centre").end + 1, "C02: data centre and sequence adjacent"
-        dc_seq_sl = slice(f("data_centre").start - 1, f("dc_seq").end)
+        dc_seq_sl = c02.layout.span("data_centre", "dc_seq")
         HI, LO = phnmod.HALF_HI, phnmod.HALF_LO
         pending_plain = False                # pending_c02 came by the fast path
         no = 0
         fast_c02 = 0                         # claims taken by the fast path (into counts when done)
         last_seq = None
-        fh = None
         try:
-            fh = open_text(self.path)
-            for no, text in enumerate(fh, 1):   # read_lines, inlined: one generator less per line
+            for no, text in lines:   # read_lines, inlined: one generator less per line
                 if text[-2:] == "\r\n":
                     text, ending = text[:-2], "\r\n"
                 else:
@@ -157,7 +198,7 @@ class FileReader:
                     fast_c02 += 1
                     last_seq = expected_seq
                     expected_seq = expected_seq + 1 if expected_seq < SEQ_MAX else 1
-                    if lane is not None and text[fee_sl] in lane:
+                    if text_fees is not None and text[fee_sl] in text_fees:
                         pending_c02 = (no, text)
                     else:
                         pending_c02 = Item(no, code, c02_new(text), text, ending)
@@ -167,118 +208,76 @@ class FileReader:
                     pending_c02 = Item(pending_c02[0], "C02", c02_new(pending_c02[1]), pending_c02[1], ending)
                 self.lines = no
                 c = codecs_.get(code)
-                if self.side is None:
-                    self.side = "submission" if code in SUBMISSION_CODES else "return"
-                    if self.side == "submission" and code != "VS1":
-                        first = Finding(no, 1, 3, code if c else "?", "record_code", "order",
-                                        "a VS1 record first in a submission", code, "", label)
-                        self._count(first)
-                        yield Item(0, "", None, "", "", [first], False)
+                if no == 1 and code != "VS1":
+                    first = Finding(no, 1, 3, code if c else "?", "record_code", "order",
+                                    "a VS1 record first in a submission", code, "", label)
+                    self._count(first)
+                    yield Item(0, "", None, "", "", [first], False)
                 if c is None:
-                    f = unknown_record(text, no, label)
-                    self._count(f)
                     if pending_c02 is not None:
                         yield self._close_claim(pending_c02)
                         pending_c02 = None
-                    yield Item(no, code, None, text, ending, [f], False)
+                    yield self._unknown(code, text, ending, no)
                     continue
-                counts[code] = counts.get(code, 0) + 1
-                if c.is_valid(text):
-                    rec = c._from_line(text)
-                    findings = []
-                else:
-                    findings = c.check(text, no, label)
-                    rec = self.salvage(c, text) if code in ("C02", "N01", "VS1") else None
-                    if rec is None:
-                        try:
-                            rec = c.parse(text, no, label)
-                        except RecordError:
-                            rec = None
-                if self.side == "submission" and code not in SUBMISSION_CODES:
+                rec, findings = self._record(c, code, text, no)
+                if code not in SUBMISSION_CODES:
                     findings.append(self._order(no, code, "a submission record (VS1, C02, N01, B04)"))
-                if self.side == "submission":
-                    if code == "N01":
-                        self._check_note(pending_c02, rec, no, findings)
-                    elif pending_c02 is not None:
-                        yield self._close_claim(pending_c02)
-                        pending_c02 = None
-                    if rec is not None and code in SUBMISSION_CODES:
-                        # the sequence number as written; a broken one (its field already has a
-                        # finding, a salvaged record holds 0) is skipped, not counted as out of order
-                        fs = c.layout.field("dc_seq")
-                        raw = text[fs.slice]
-                        seq = int(raw) if len(raw) == fs.length and raw.isdigit() and raw.isascii() else None
-                        if code == "VS1":
-                            if self.header is None:
-                                self.header = rec
-                                dc = rec.data_centre
-                                dc_text = text[dc_sl]
-                                expected_seq = None
-                            elif self.settings.later_vs1 == "warn":
-                                findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
-                                                        "one VS1 (a later VS1 is ignored)", "VS1", "", label, WARNING))
-                            else:
-                                findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
-                                                        "one VS1 per submission", "VS1", "", label))
-                        elif dc is not None and rec.data_centre != dc:
-                            f = c.layout.field("data_centre")
-                            findings.append(Finding(no, f.start, f.end, code, f.name, "data_centre",
-                                                    f"the VS1's data centre {dc!r}", rec.data_centre, "", label))
-                        if seq is not None:
-                            if expected_seq is not None and seq != expected_seq:
-                                f = c.layout.field("dc_seq")
-                                findings.append(Finding(no, f.start, f.end, code, f.name, "sequence",
-                                                        f"data centre sequence {expected_seq:07d}",
-                                                        f"{seq:07d}", "VL", label))
-                            expected_seq = next_seq(seq)
-                            last_seq = seq
-                        elif expected_seq is not None:
-                            expected_seq = next_seq(expected_seq)
-                    if code == "C02":
-                        if rec is not None:
-                            self._check_claim(rec, no, findings)
-                        item = Item(no, code, rec, text, ending, findings, not findings)
-                        self._count_all(findings)
-                        pending_c02 = item
-                        pending_plain = False
+                if code == "N01":
+                    self._check_note(pending_c02, rec, no, findings)
+                elif pending_c02 is not None:
+                    yield self._close_claim(pending_c02)
+                    pending_c02 = None
+                if rec is not None and code in SUBMISSION_CODES:
+                    # the sequence number as written; a broken one (its field already has a
+                    # finding, a salvaged record holds 0) is skipped, not counted as out of order
+                    fs = c.layout.field("dc_seq")
+                    raw = text[fs.slice]
+                    seq = int(raw) if len(raw) == fs.length and raw.isdigit() and raw.isascii() else None
+                    if code == "VS1":
+                        if self.header is None:
+                            self.header = rec
+                            dc = rec.data_centre
+                            dc_text = text[dc_sl]
+                            expected_seq = None
+                        elif self.settings.later_vs1 == "warn":
+                            findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
+                                                    "one VS1 (a later VS1 is ignored)", "VS1", "", label, WARNING))
+                        else:
+                            findings.append(Finding(no, 1, 3, "VS1", "record_code", "order",
+                                                    "one VS1 per submission", "VS1", "", label))
+                    elif dc is not None and rec.data_centre != dc:
+                        f = c.layout.field("data_centre")
+                        findings.append(Finding(no, f.start, f.end, code, f.name, "data_centre",
+                                                f"the VS1's data centre {dc!r}", rec.data_centre, "", label))
+                    if seq is not None:
+                        if expected_seq is not None and seq != expected_seq:
+                            f = c.layout.field("dc_seq")
+                            findings.append(Finding(no, f.start, f.end, code, f.name, "sequence",
+                                                    f"data centre sequence {expected_seq:07d}",
+                                                    f"{seq:07d}", "VL", label))
+                        expected_seq = next_seq(seq)
+                        last_seq = seq
+                    elif expected_seq is not None:
+                        expected_seq = next_seq(expected_seq)
+                if code == "C02":
+                    if rec is not None:
+                        self._check_claim(rec, no, findings)
+                    item = Item(no, code, rec, text, ending, findings, not findings)
+                    self._count_all(findings)
+                    pending_c02 = item
+                    pending_plain = False
+                    continue
+                if code == "N01":
+                    item = Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
+                    self._count_all(findings)
+                    if pending_c02 is not None:
+                        pending_c02.add_note(item)
                         continue
-                    if code == "N01":
-                        item = Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
-                        self._count_all(findings)
-                        if pending_c02 is not None:
-                            pending_c02.add_note(item)
-                            continue
-                        yield item
-                        continue
-                else:  # return file: order and control counts
-                    if code in S_CODES:
-                        if code == "S21":
-                            if remit_open:
-                                findings.append(self._order(no, code, "a VRC closing the previous remittance"))
-                            remit_open, remit_s = True, 0
-                        elif not remit_open:
-                            findings.append(self._order(no, code, "an S21 opening the remittance first"))
-                        remit_s += 1
-                        file_s += 1
-                    elif code == "VRC" and rec is not None:
-                        if not remit_open:
-                            findings.append(self._order(no, code, "a remittance (S21 ...) before its VRC"))
-                        elif rec.record_count != remit_s:
-                            f = c.layout.field("record_count")
-                            findings.append(Finding(no, f.start, f.end, code, f.name, "count",
-                                                    f"{remit_s} S-records in the remittance", str(rec.record_count), "", label))
-                        remit_open = False
-                    elif code == "VTC" and rec is not None:
-                        findings.extend(self._check_vtc(rec, no, file_s))
-                    if code in SUBMISSION_CODES:
-                        findings.append(self._order(no, code, "a return record (this is a return file)"))
-                    elif self.counts.get("VTC", 0) > (code == "VTC"):
-                        findings.append(self._order(no, code, "nothing after the VTC trailer"))
+                    yield item
+                    continue
                 self._count_all(findings)
                 yield Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
-        finally:   # also when the consumer stops early
-            if fh is not None:
-                fh.close()
+        finally:
             counts["C02"] += fast_c02
             self.last_seq = last_seq
         self.lines = no
@@ -286,14 +285,72 @@ class FileReader:
             yield pending_c02
         elif pending_c02 is not None:
             yield self._close_claim(pending_c02)
-        if no == 0:      # not one line: nothing to answer, nothing to return
-            f = Finding(0, 1, 1, "file", "", "empty", "at least one record", "", "", label)
+
+    def _return_file(self, lines) -> Iterator[Item]:
+        """A return file: C12s, remittances (S21, claim lines, S22..., VRC with its count), VTC
+        last with the file's counts."""
+        codecs_ = self._codecs
+        remit_open = False
+        remit_s = 0
+        file_s = 0
+        no = 0
+        for no, text in lines:
+            text, ending = split_ending(text)
+            code = text[:3]
+            self.lines = no
+            c = codecs_.get(code)
+            if c is None:
+                yield self._unknown(code, text, ending, no)
+                continue
+            rec, findings = self._record(c, code, text, no)
+            if code in S_CODES:
+                if code == "S21":
+                    if remit_open:
+                        findings.append(self._order(no, code, "a VRC closing the previous remittance"))
+                    remit_open, remit_s = True, 0
+                elif not remit_open:
+                    findings.append(self._order(no, code, "an S21 opening the remittance first"))
+                remit_s += 1
+                file_s += 1
+            elif code == "VRC" and rec is not None:
+                if not remit_open:
+                    findings.append(self._order(no, code, "a remittance (S21 ...) before its VRC"))
+                elif rec.record_count != remit_s:
+                    f = c.layout.field("record_count")
+                    findings.append(Finding(no, f.start, f.end, code, f.name, "count",
+                                            f"{remit_s} S-records in the remittance", str(rec.record_count), "",
+                                            self.label))
+                remit_open = False
+            elif code == "VTC" and rec is not None:
+                findings.extend(self._check_vtc(rec, no, file_s))
+            if code in SUBMISSION_CODES:
+                findings.append(self._order(no, code, "a return record (this is a return file)"))
+            elif self.counts.get("VTC", 0) > (code == "VTC"):
+                findings.append(self._order(no, code, "nothing after the VTC trailer"))
+            self._count_all(findings)
+            yield Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
+        self.lines = no
+        if not self.counts.get("VTC") and self.lines:
+            f = Finding(self.lines, 1, 3, "VTC", "record_code", "order", "a VTC trailer last", "", "", self.label)
             self._count(f)
             yield Item(0, "", None, "", "", [f], False)
-        if self.side == "return" and not self.counts.get("VTC") and self.lines:
-            f = Finding(self.lines, 1, 3, "VTC", "record_code", "order", "a VTC trailer last", "", "", label)
-            self._count(f)
-            yield Item(0, "", None, "", "", [f], False)
+
+    # --- single lines, for a reader that skims the file (the batch job's first pass) -------------
+    def clean_claim(self, text: str, no: int):
+        """The C02 record of one line that passes its format and claim checks on its own, else
+        None (order, sequence and notes need the whole file: the full reading judges them)."""
+        c = self._codecs["C02"]
+        if not c.is_valid(text):
+            return None
+        rec = c._from_line(text)
+        findings: list = []
+        self._check_claim(rec, no, findings)
+        return None if findings else rec
+
+    def header_of(self, text: str):
+        """The VS1 record of a submission's first line (salvaged when the line is broken)."""
+        vs1 = self._codecs["VS1"]
+        return vs1.parse(text) if vs1.is_valid(text) else self.salvage(vs1, text)
 
     def _order(self, no, code, expected):
         return Finding(no, 1, 3, code, "record_code", "order", expected, code, "", self.label)

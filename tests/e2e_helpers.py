@@ -71,7 +71,10 @@ def lines_of(path: Path) -> list[str]:
 
 
 def records(path: Path) -> list:
-    return [parse_line(line) for line in lines_of(path)]
+    lines_of(path)                           # CR LF, ASCII
+    recs = read_back(path)
+    assert recs == [parse_line(line) for line in lines_of(path)]
+    return recs
 
 
 def answers(recs) -> list:
@@ -86,11 +89,25 @@ def codes_of(r) -> list[str]:
     return [c for c in (getattr(r, f"exp{i}", "") for i in range(1, 8)) if c]
 
 
+def read_back(path: Path) -> list:
+    """The return file read by the return-file reader (``FileReader``), the writer's oracle: every
+    line a valid record, in order, with its counts (VRC, VTC): no finding at all."""
+    from teleproc.validate import FileReader
+    reader = FileReader(path)
+    items = list(reader)
+    assert reader.side == "return", reader.side
+    assert [f.message for i in items for f in i.findings] == []
+    return [i.record for i in items]
+
+
 def check_structure(recs) -> None:
     """What every return file must satisfy (spec 8, issue 3): C12s first; per remittance S21
     (totals = sum of its claim lines; paid = cheque + new balance - balance forward), the claim
     lines, one S22 per practitioner (totals = sum of that practitioner's lines, in order of first
-    appearance), VRC counting the remittance's S records; a VTC trailer counting every class."""
+    appearance), VRC counting the remittance's S records; a VTC trailer counting every class.
+    ``records(path)`` has already read the file through the return-file reader (``read_back``):
+    formats, order and counts; this adds the totals, which the reader does not judge (a real
+    remittance's S21 carries amounts beyond its claim lines: the HIBC vector's do not add up)."""
     i = 0
     while i < len(recs) and recs[i].CODE == "C12":
         i += 1

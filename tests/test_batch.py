@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 import sqlite3
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -26,6 +27,8 @@ PAYEES = ["11111", "22222", "33333"]
 
 class ScriptedAdjudicator:
     """Answers claim i with script[i % len(script)]; records nothing but what the job asks."""
+
+    lane = SimpleNamespace(texts=frozenset(), decide=None)     # no S01 lane: every claim decided here
 
     def __init__(self, script):
         self.script = script
@@ -101,7 +104,11 @@ script_st = st.lists(st.sampled_from([PAID, ADJUSTED, REFUSED, HELD]), min_size=
 
 
 def read_return(path):
-    return [parse_line(l) for l in path.read_bytes().decode("ascii").split("\r\n") if l]
+    """The return file through the return-file reader (the writer's oracle: no finding)."""
+    from e2e_helpers import read_back
+    recs = read_back(path)
+    assert recs == [parse_line(l) for l in path.read_bytes().decode("ascii").split("\r\n") if l]
+    return recs
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -131,7 +131,8 @@ def test_cli_formats_option_before_and_after_the_command(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("rel,why", [
-    ("C02.toml", "record layouts and the code tables they name cannot be overridden"),
+    ("C02.toml", "record layouts, the code tables they name and the ledger line"),
+    ("ledger.toml", "the ledger line"),
     ("tables/service_locations.csv", "cannot be overridden"),
     ("tables/fee_schedul.csv", "replaces no packaged data file"),
 ])

@@ -1,6 +1,6 @@
 """The S01 fast path changes nothing but speed: whole submissions adjudicated with and without
 it (``--no-fast-path``: every claim the rules' way) give byte-identical return files and the
-same stored lines. Unit-level equality is tests/adjudicate/test_plain.py; this is the batch job
+same stored lines. Unit-level equality is tests/adjudicate/test_lane.py; this is the batch job
 end to end (the reader's lane, grouping, the fast return lines, the ledger)."""
 from __future__ import annotations
 

@@ -176,3 +176,24 @@ def test_check_tiling_directly():
         check_tiling("VRC", lay.length, (lay.fields[0], lay.fields[0]))
     with pytest.raises(LayoutError, match="fields end at column 3"):
         check_tiling("VRC", lay.length, lay.fields[:1])
+
+
+def test_span_covers_consecutive_fields_and_refuses_others():
+    from teleproc.errors import LayoutError
+    from teleproc.layout import layout
+    c02 = layout("C02")
+    assert c02.span("practitioner", "phn") == slice(20, 35)
+    assert c02.span("data_centre", "dc_seq") == slice(3, 15)
+    assert c02.span("fee_item") == c02.field("fee_item").slice
+    for names in (("phn", "practitioner"), ("payee", "phn"), ("phn", "nope")):
+        with pytest.raises(LayoutError):
+            c02.span(*names)
+
+
+def test_slicer_gives_the_fields_texts_in_order():
+    from teleproc.layout import layout
+    from teleproc.records import C02
+    line = C02(practitioner="P1", phn="9000000011", fee_item="00100").line
+    c02 = layout("C02")
+    assert c02.slicer("phn", "practitioner")(line) == ("9000000011", "P1   ")
+    assert c02.slicer("fee_item")(line) == ("00100",)

@@ -117,3 +117,32 @@ def test_a_store_of_another_schema_version_is_refused(tmp_path):
     conn.close()
     with pytest.raises(store.StoreError, match="schema version 1.*migrate"):
         store.connect(path)
+
+
+def test_ledger_line_layout_is_todays_line_byte_for_byte():
+    """formats/ledger.toml declares the line (no schema change): a golden line, every column."""
+    from teleproc import ledger
+    v = dict(line_id=42, phn="9000000011", status="ADJUSTED", record_code="S02", kind="debit", fee="14039",
+             paid_fee="14039", paid_units=-1, paid_cents=-1500, received=20240105, has_note=1, codes="D3",
+             data_centre="T1234", dc_seq=12, payee="PY001", practitioner="P2", dependent=66, dos=20240301,
+             billed_units=1, billed_cents=1500, folio=3, time_start=900, time_end=930, location="L", dx1="250")
+    assert store.encode(v) == (
+        "0000000042ADJUSTEDS02D14039   -1     -1500202401051D3                  "
+        "T12340000012PY001P2   9000000011"                       # C02 columns 4-35
+        "66001       140390001500 20240301    250  "               # 40-81 (unkept C02 fields blank)
+        "L" "09000930" "0000003")                                   # 107, 124-131, 140-146
+    assert store.LINE_WIDTH == 161 and store.HEAD_FORMAT == "%010d%-8s%-3s%s%-5s%5d%10d%08d%01d%-20s"
+    assert [(c, f) for c, f, _ in ledger.VIEW] == [(c, f) for c, f, _ in store.VIEW_COLUMNS]
+
+
+def test_ledger_line_template_of_the_lane_equals_the_encoder():
+    from teleproc import ledger
+    fmt = ledger.line_format(dict(status="PAID", record_code="S01", kind="ffs", received=20250115, has_note=0,
+                                  codes=""), dict(paid_fee=5, paid_units=3, paid_cents=7))
+    line = fmt % (7, "00100", "002", "0006416", "A", "B", "C", "D", "E")
+    want = store.head(7, "PAID", "S01", "ffs", "00100", 2, 6416, 20250115, 0, "")
+    assert len(line) == len(want) + 5
+    for name, (a, w) in store.LINE_AT.items():
+        if not name.startswith("c02."):
+            got, exp = line[a:a + w], want[a:a + w]
+            assert got == exp or int(got) == int(exp), name

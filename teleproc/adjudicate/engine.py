@@ -18,17 +18,14 @@ batch job flushes once, at the run's end). Held claims (S04 BH) keep their raw r
 ``holds``; a debit request (submission code E) reverses the claim it names and frees the limits
 that claim used.
 
-``decide_plain`` is the S01 fast path: a claim whose fee meets only the checks every visit
-meets (R07 effective, R13 received before DOS, R30 pseudo-PHN, R56 times, exact duplicate) and
-that would be paid as billed is decided from its text, with no Claim, Case or Decision object;
-anything else it cannot settle goes the rules' way. ``tests/adjudicate/test_plain.py`` holds the
-two paths equal.
+The S01 lane (``lane.py``, ``self.lane``) settles the claims paid as billed whose fee meets
+only the checks every visit meets, from their text; the batch loop tries it for a group of one
+such claim and hands anything else to ``decide_group``.
 """
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from operator import itemgetter
 
 from teleproc.claims import claim_from_lines
 from teleproc.decisions import ADJUSTED, HELD, PAID, REFUSED, REJECTED, Decision
@@ -39,6 +36,7 @@ from teleproc.store import from_ymd, ymd
 
 from . import history as H
 from .history import History
+from .lane import Lane
 from .policy import Policy
 from .registry import Registry
 from .rules import Case, Context, rules_for
@@ -56,7 +54,7 @@ _FIELDS = ("data_centre", "dc_seq", "payee", "practitioner", "phn", "dependent",
 
 def _slicer():
     lay = layout("C02")
-    return itemgetter(*(lay.field(n).slice for n in _FIELDS)), lay.length
+    return lay.slicer(*_FIELDS), lay.length
 
 
 def _format_trace(findings) -> str:
@@ -103,10 +101,12 @@ class Adjudicator:
         self._track_decided = self._prescan_fees | self.companion_requires   # hot path: one lookup
         self._decided_last = frozenset(f for f, ps in t.prereqs.items() if any(p.period == "day" for p in ps))
         self._slice, self._length = _slicer()
-        self._plain_setup(prac_fees, fast_path)
         lay = layout("C02")
         self._fee_at, self._phn_at = lay.field("fee_item").slice, lay.field("phn").slice
-        self._next_id = store.next_line_id(conn)
+        self.next_id = store.next_line_id(conn)   # the next ledger line id (the lane takes ids too)
+        self.lane = Lane(rules_by_fee=self._rules, tables=t, policy=self.policy, hist=self.hist,
+                         received=self.received, excluded=prac_fees, tracked=self._track_decided, ids=self,
+                         enabled=fast_path)
         self._extras: list = []              # line_extra rows (line id, reasons, supersedes) not written yet
         self._holds: list = []               # holds rows not written yet
         self._released: list = []            # hold line ids decided again
@@ -219,8 +219,16 @@ class Adjudicator:
             last = self._decided_last
             order = sorted(range(len(claims)), key=lambda i: not claims[i].findings and claims[i].fee in last)
             out = [None] * len(claims)
+            lane, texts, fee_at = self.lane.decide, self.lane.texts, self._fee_at
             for i in order:
-                out[i] = self._decide(claims[i], received, None)
+                c = claims[i]
+                raw = c.raw
+                # a lane claim in a group (a visit beside its 14033) tries the lane first, in turn
+                if raw[fee_at] in texts and not c.findings and not c.notes \
+                        and (paid := lane(c.line_no, raw)) is not None:
+                    out[i] = Decision(PAID, (), c.record.units, paid, "", (), self.next_id - 1)
+                else:
+                    out[i] = self._decide(c, received, None)
             self.ctx.group = ()
         return out
 
@@ -232,7 +240,7 @@ class Adjudicator:
         hist = self.hist
         store.write_ledger(conn, self.run_id, hist.unwritten(), sorted(hist.prac_pairs))
         hist.prac_pairs = set()
-        store.set_meta(conn, "next_line_id", str(self._next_id))
+        store.set_meta(conn, "next_line_id", str(self.next_id))
         if self._extras:
             conn.executemany("INSERT INTO line_extra (line_id, reasons, supersedes) VALUES (?, ?, ?)",
                              self._extras)
@@ -262,7 +270,7 @@ class Adjudicator:
         for h in self._holds:
             holds[h[4]] += 1
         outcomes = {o: self._outcomes.get(o, 0) for o in (PAID, ADJUSTED, REFUSED, HELD, REJECTED)}
-        plain, plain_cents = self._plain_counts
+        plain, plain_cents = self.lane.counts
         outcomes[PAID] += plain
         return {
             "claims": sum(outcomes.values()),
@@ -279,112 +287,10 @@ class Adjudicator:
             "unknown_fees_paid": self._unknown_paid,
         }
 
-    # --- the S01 fast path -------------------------------------------------------------------------
-    def _plain_setup(self, prac_fees, enabled: bool) -> None:
-        """The fee items ``decide_plain`` may settle: those whose rules are only the checks it
-        makes itself, with a schedule, counted by no practitioner scope (none when the fast path
-        is off: every claim goes the rules' way, the reference the tests compare it with)."""
-        from .rules import conferencing, general
-        lane_rules = {general.fee_effective, general.pseudo_phn, general.received_before_dos,
-                      general.duplicate, conferencing.not_concurrent}
-        lay = layout("C02")
-        width = lay.field("fee_item").length
-        self.lane_fees = frozenset(
-            fee for fee, rules in self._rules.items()
-            if enabled and self.policy.submission_period_days == 0        # R13's period: the rules'
-            and set(rules) <= lane_rules and self._fees.get(fee) is not None and fee not in prac_fees
-            and fee not in self.tables.sets["time_based"])     # their duplicate key has the times
-        self._lane = {fee.ljust(width): self._fees[fee] for fee in self.lane_fees}
-        self.lane = frozenset(self._lane)        # as the C02 writes them: FileReader(lane=...)
-        f = lay.field
-        self._at = tuple(f(n).slice for n in ("fee_item", "payment_mode", "service_date", "phn", "units",
-                                              "billed_amount", "time_start", "time_finish"))
-        self._no_time = frozenset(("0000", " " * f("time_start").length))
-        who = slice(f("practitioner").start - 1, f("phn").end)
-        assert f("phn").start == f("practitioner").end + 1, "C02: practitioner and PHN adjacent"
-        self._who = who
-        self._cents: dict = {}                 # fee + DOS text -> scheduled cents, None when not effective
-        self._refuse_future = self.policy.refuse_future_dos
-        self._pseudo = self.tables.sets["maternity_phn"]
-        a, b, c, d, e = store.LINE_C02
-        self._plain_text = (f"%010dPAID    S01F%s  %s   %s{self.received:08d}0{'':20}%s%s%s%s%s", a, b, c, d, e)
-        assert len(store.head(1, PAID, "S01", "ffs", "00100", 1, 1, 20240101, 0, "")) == store.LINE_AT["codes"][0] + 20
-        self._plain_counts = [0, 0]              # claims and cents decide_plain paid (for stats)
-        self.decide_plain = self._plain_decider()
-
-    def _plain_decider(self):
-        """``decide_plain``, with the run's constants bound in a closure (a claim's hot path
-        reads no attribute but the next line id)."""
-        adj = self
-        hist = self.hist
-        keys, run_lines, pat, billed_map = hist.keys, hist.run_lines, hist._pat, hist._billed
-        stored = hist._stored
-        fee_at, mode_at, dos_at, phn_at, units_at, billed_at, ts_at, te_at = self._at
-        no_time, who, lane, cents_of = self._no_time, self._who, self._lane, self._cents
-        received, refuse_future, pseudo, track = (self.received, self._refuse_future, self._pseudo,
-                                                  self._track_decided)
-        fmt, a, b, c, d, e = self._plain_text
-        counts = self._plain_counts
-
-        def decide_plain(no: int, text: str) -> int | None:
-            """The S01 fast path for a claim the reader handed on as text (``no`` its line
-            number; its fee in ``lane``): paid as billed when R07 (effective on the DOS, billable
-            when received), R13 (not received before the DOS), R30 (not the maternity
-            pseudo-PHN), R56 (no start and finish time: nothing to overlap) and the
-            exact-duplicate check pass and the billed amount is within the schedule. Returns the
-            cents paid, or None: the claim must go the rules' way (``decide_group``), which then
-            explains it. Nothing changes when it returns None."""
-            if text[mode_at] == "E" or (text[ts_at] not in no_time and text[te_at] not in no_time):
-                return None
-            fee = text[fee_at]
-            dos = text[dos_at]
-            key = fee + dos
-            cents = cents_of.get(key, -1)
-            if cents == -1:
-                spec = lane[fee]
-                day = int(dos)
-                cents = spec.cents_on(day) if spec.status == "active" and received >= spec.billable_from else None
-                if cents is not None and day > received and (refuse_future or fee == "14010"):
-                    cents = None
-                cents_of[key] = cents
-            if cents is None:
-                return None
-            phn = text[phn_at]
-            units = text[units_at]
-            billed = int(text[billed_at])
-            if billed > cents * int(units) or phn in pseudo:
-                return None
-            if stored and phn not in pat:
-                hist.patient(phn)                 # loads the stored lines' duplicate keys into keys
-            dup = hash(text[who] + dos + fee + units)     # History.dup_key
-            if dup in keys:
-                return None
-            keys.add(dup)
-            if fee in track and phn in billed_map:
-                hist.decided_line(phn, no)          # a same-day visit a held 14033 waits for (R61)
-            lid = adj._next_id
-            adj._next_id = lid + 1
-            line = fmt % (lid, fee, units, text[billed_at], text[a], text[b], text[c], text[d], text[e])
-            run = run_lines.get(phn)              # History.record, inlined
-            if run is None:
-                run_lines[phn] = [line]
-            else:
-                run.append(line)
-            counts[0] += 1
-            counts[1] += billed
-            return billed
-        return decide_plain
-
     # --- one claim --------------------------------------------------------------------------------
     def _decide(self, claim, received: int, supersedes: int | None, review: str | None = None) -> Decision:
         if claim.findings:
             return self._reject(claim, received, supersedes)
-        raw = claim.raw
-        if (raw[self._at[0]] in self._lane and supersedes is None and not claim.notes
-                and received == self.received):      # e.g. a visit in a group with a 14033
-            paid = self.decide_plain(claim.line_no, raw)
-            if paid is not None:
-                return Decision(PAID, (), int(raw[self._at[4]]), paid, "", (), self._next_id - 1)
         (dc, seq, payee, prac, phn, dep, units_s, fee, billed_s, mode, dos_s, subm, dx1, loc, ts_s, te_s,
          folio) = self._slice(claim.record.line)
         S = self._strs     # one shared str per distinct value: the history keeps every row
@@ -452,8 +358,8 @@ class Adjudicator:
             codes_s, reasons_s = " ".join(codes), trace.encode(info)
             rcode = ("S02" if codes else "S01") if outcome == PAID else _RECORD_CODE[outcome]
 
-        lid = self._next_id
-        self._next_id = lid + 1
+        lid = self.next_id
+        self.next_id = lid + 1
         paid_fee = case.paid_fee
         x = S.get(dc)
         dc = S[dc] = dc.rstrip(" ") if x is None else x
@@ -493,7 +399,8 @@ class Adjudicator:
         """R12 / R35 / R95: min(billed, scheduled amount on the DOS x units), integer cents (the
         billed amount pro rata when units were reduced); a recoded claim (R45, R86) is paid the
         schedule of the item it is paid under; a fee outside the schedule is paid as billed; an
-        encounter record is accepted at $0 (R04)."""
+        encounter record is accepted at $0 (R04). Mirrored by the S01 lane (lane.py): paid as
+        billed within the schedule, no encounter."""
         units, billed_units, billed = case.units, case.billed_units, case.billed
         if case.encounter:
             case.adjust("R04", "ENCOUNTER")
@@ -538,7 +445,7 @@ class Adjudicator:
         (dc, seq, payee, prac, phn, dep, units_s, fee, billed_s, mode, dos_s, _, dx1, loc, ts_s, te_s,
          folio) = self._slice(raw)
         dos = int(dos_s) if dos_s.isdigit() and dos_s != "00000000" else None
-        row = (self._next_id, self.run_id, dc.rstrip(" "), int(seq) if seq.isdigit() else 0, payee.rstrip(" "),
+        row = (self.next_id, self.run_id, dc.rstrip(" "), int(seq) if seq.isdigit() else 0, payee.rstrip(" "),
                prac.rstrip(" "), phn, None, dos, fee.rstrip(" "), int(units_s) if units_s.isdigit() else None,
                int(billed_s) if billed_s.isdigit() else None, fee.rstrip(" "), 0, 0,
                "encounter" if mode == "E" else "ffs", REJECTED, "C12", " ".join(codes), _format_trace(claim.findings),
@@ -562,7 +469,7 @@ class Adjudicator:
             finding = "DEBIT_NO_MATCH"
         elif original[H.REV] is not None or original[H.LID] in self.hist.reversed:
             finding = "DEBIT_ALREADY"
-        lid = self._next_id
+        lid = self.next_id
         facts = ({"original_msp_file": claim.original_msp_file.strip() or "blank"} if original is None
                  else {"line": trace.line_ref(original)})
         if finding is None:
@@ -585,7 +492,7 @@ class Adjudicator:
 
     def _append_other(self, row: tuple, decision: Decision, raw: str) -> Decision:
         """Rows that are no history line (rejected claims, debit requests): ledger only."""
-        self._next_id = row[H.LID] + 1
+        self.next_id = row[H.LID] + 1
         raw = raw.ljust(self._length)
         text = store.head(row[H.LID], row[H.STATUS], row[H.RCODE], row[H.KIND], row[H.PFEE] or "",
                           row[H.PUNITS], row[H.PCENTS], row[H.RECV], row[H.NOTE], row[H.CODES])

@@ -12,8 +12,9 @@ overlaps, specialty consultations). A patient's or practitioner's stored lines a
 one indexed query the first time a rule asks, and never when the store held no line at the
 start of the run. Debit reversals and holds decided again are kept as id sets, so a line tuple
 is never changed in place. ``keys`` holds the duplicate key (practitioner, PHN, DOS, fee,
-units as written, hashed) of every line known: the S01 fast path's duplicate check (a key
-seen means "maybe a duplicate": the claim goes the rules' way).
+units as written, hashed) of every line known: the S01 lane's duplicate check (a key seen
+means "maybe a duplicate": the claim goes the rules' way); the lane records through
+``add_text``.
 """
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ decode_line, _STATUS_AT, _KIND_AT = _decoder()
 
 def dup_key(prac: str, phn: str, dos: int, fee: str, units: int, times: tuple | None = None) -> int:
     """The duplicate key of a line: the hash of practitioner, PHN, DOS, fee and units the way
-    the C02 writes them (so the fast path hashes one text slice), and for a fee billed by time
+    the C02 writes them (so the lane hashes one text slice), and for a fee billed by time
     (code_sets.csv ``time_based``) its start and finish times (``times``: HHMM ints or None).
     A hash, not the text: a million keys take ~50 MB less; two claims that only share a hash go
     the rules' way, which decides exactly."""
@@ -124,12 +125,13 @@ class History:
         self.reversed: set[int] = set()     # line ids reversed by a debit in this run
         self.redecided: set[int] = set()    # HELD line ids decided again in this run
         self._billed: dict[str, list] = {}  # PHN -> claims of this file billed and not decided yet (R10)
+        self.add_text = self._text_adder()  # the S01 lane's one way to record a line
 
     # --- indexes --------------------------------------------------------------------------------
     def patient(self, phn: str) -> list:
         """The patient's lines as the history view shows them (no rejected line, no debit
         request): stored ones, then this run's. This run's texts are decoded when asked for
-        here, not when recorded: the fast path only records texts."""
+        here, not when recorded: the lane only records texts."""
         lines = self._pat.get(phn)
         if lines is None:
             lines = self._pat[phn] = self._stored_lines(phn)
@@ -190,6 +192,33 @@ class History:
         for phn, v in out.items():
             done[phn] = done.get(phn, 0) + len(v)
         return out
+
+    def _text_adder(self):
+        """``add_text``, bound once to this History's maps (a closure: the lane calls it for most
+        claims of a run)."""
+        keys, run_lines, pat, billed = self.keys, self.run_lines, self._pat, self._billed
+        stored, patient, decided_line = self._stored, self.patient, self.decided_line
+
+        def add_text(phn: str, key: int, text: str, no: int = 0) -> bool:
+            """A line decided from its C02 text alone (the S01 lane, ``lane.py``), with its
+            duplicate key: False, and nothing recorded, when a line with that key is known (the
+            patient's stored keys are loaded first). ``no``: its line number in the file when a
+            claim of this file may wait for it (R61), else 0. The text is decoded only if a rule
+            asks about the patient later."""
+            if stored and phn not in pat:
+                patient(phn)
+            if key in keys:
+                return False
+            keys.add(key)
+            if no and phn in billed:
+                decided_line(phn, no)        # a same-day visit a held 14033 waits for
+            run = run_lines.get(phn)
+            if run is None:
+                run_lines[phn] = [text]
+            else:
+                run.append(text)
+            return True
+        return add_text
 
     def record(self, phn: str, text: str) -> None:
         """Keep a line's text for the ledger only (and for ``patient`` to decode later)."""

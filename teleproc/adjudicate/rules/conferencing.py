@@ -83,7 +83,7 @@ def no_overlap(c, k):
 def not_concurrent(c, k):
     """R56 - a visit and a conference of the same practitioner, patient and day whose times
     overlap: the one decided second is held for review (consecutive ones are fine; no times, no
-    check)."""
+    check). Mirrored by the S01 lane (lane.py): it takes no claim with times."""
     if c.ts is None or c.te is None:
         return None
     sets = k.tables.sets

@@ -15,7 +15,7 @@ from .base import rule
 def fee_effective(c, k):
     """R07 - a fee item the seeds only name (14044, 14053, 14075) or retired (14030-14032, 13136)
     is UNKNOWN_FEE; a DOS outside the schedule's effective dates, or a claim received before the
-    item became billable (14034, CDM), is NOT_EFFECTIVE."""
+    item became billable (14034, CDM), is NOT_EFFECTIVE. Mirrored by the S01 lane (lane.py)."""
     spec = c.spec
     if spec.status != "active":
         return c.why("UNKNOWN_FEE", {"fee": c.fee, "status": spec.status})
@@ -30,7 +30,7 @@ def fee_effective(c, k):
 @rule("R30")
 def pseudo_phn(c, k):
     """R30 (reverse check, implementation choice) - the maternity network pseudo-PHN
-    9824870522 carries fee 14010 only."""
+    9824870522 carries fee 14010 only. Mirrored by the S01 lane (lane.py)."""
     if c.phn in k.tables.sets["maternity_phn"] and c.fee != "14010":
         return c.why("FIXED_FIELD_MISMATCH", {"fee": c.fee, "field": "phn", "pseudo_phn": "maternity"})
     return None
@@ -40,7 +40,8 @@ def pseudo_phn(c, k):
 def received_before_dos(c, k):
     """R13 / R32 - a claim received before its DOS is refused (explicit for 14010; for every
     code when refuse_future_dos). Policy submission_period_days > 0 also refuses claims received
-    that many days after the DOS (the seeds state no period; off by default)."""
+    that many days after the DOS (the seeds state no period; off by default). Mirrored by the
+    S01 lane (lane.py), which is off when a submission period is set."""
     if c.ymd > c.received and (k.policy.refuse_future_dos or c.fee == "14010"):
         return c.why("RECEIVED_BEFORE_DOS", {"dos": c.ymd, "received": c.received})
     days = k.policy.submission_period_days
@@ -240,7 +241,8 @@ def duplicate(c, k):
     """Exact duplicate (issue 3): same practitioner, PHN, DOS, fee item and units (and, for a fee
     billed by time, code_sets.csv ``time_based``, the same start and finish times) as a line
     already paid (HV, "previously processed") or held (FB, "identical claim being processed"),
-    so the same submission processed twice pays nothing twice."""
+    so the same submission processed twice pays nothing twice. Mirrored by the S01 lane
+    (lane.py, through History.add_text: the same key)."""
     hist = k.hist
     day, fee, prac, units, ts, te = c.ymd, c.fee, c.prac, c.billed_units, c.ts, c.te
     lines = hist.patient(c.phn)        # loads the stored lines' keys too
