@@ -16,7 +16,7 @@ from teleproc.adjudicate.tables import load_tables
 from teleproc.tables import read_table
 
 from adjudicate.factories import PHN_B, Run, make_claim, registry
-from adjudicate.test_plain import _claim, claim_args, fast_path_decide
+from adjudicate.test_lane import _claim, claim_args, fast_path_decide
 from e2e_helpers import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_plain_claim_paid_as_billed_passes_the_fast_path_checks_on_both_paths():
         r = Run(fast_path=fast)
         c = make_claim(fee="00100")
         if fast:
-            assert r.adj.decide_plain(c.line_no, c.raw) is not None
+            assert r.adj.lane.decide(c.line_no, c.raw) is not None
             r.adj.flush()
             lid = r.conn.execute("SELECT max(line_id) FROM claim_lines").fetchone()[0]
             d = explain.explain_line(r.conn, lid)

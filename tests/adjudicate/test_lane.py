@@ -109,6 +109,73 @@ def test_lane_and_rules_agree_through_the_batch_loop(tmp_path_factory, first, se
     assert slow.execute(q).fetchall() == fast.execute(q).fetchall()
 
 
+# --- the same through the real loop, for claims made in memory (tests/test_explain.py too) --------
+claim_args = st.fixed_dictionaries({
+    "prac": st.sampled_from(["P1", "P2"]),
+    "phn": st.sampled_from([PHN_A, "9000000021", PSEUDO_PHN]),
+    "fee": st.sampled_from(FEES),
+    "dos": st.sampled_from([D(2024, 3, 1), D(2024, 3, 2), D(2025, 6, 1)]),
+    "over": st.sampled_from([0, 0, 0, 1]),                 # billed one cent over the schedule
+    "times": st.sampled_from([None, None, ("0900", "0930"), ("0915", "0000")]),
+    "payment_mode": st.sampled_from(["0", "0", "0", "E"]),
+})
+
+
+def _claim(a: dict):
+    ts, te = a["times"] or (None, None)
+    return make_claim(prac=a["prac"], phn=a["phn"], fee=a["fee"], dos=a["dos"], ts=ts, te=te,
+                      payment_mode=a["payment_mode"], billed=scheduled(a["fee"], a["dos"]) + a["over"])
+
+
+def fast_path_decide(run: Run, claims) -> list:
+    """The claims (factory-made, no notes) through the real deciding loop (``batch._decide_all``)
+    as the reader would hand them on: ``(line number, text)`` for a lane fee, else an item.
+    Returns the return-file answers (record code, dc_seq, paid amount) in input order."""
+    from teleproc.validate import Item
+    adj = run.adj
+    for c in claims:
+        adj.prescan(c)
+    items = [(c.line_no, c.raw) if c.raw[51:56] in adj.lane.texts else Item(c.line_no, "C02", c.record, c.raw, "")
+             for c in claims]
+    received = adj.received
+    builder = ReturnFileBuilder(data_centre="T1234", payment_date=D(2026, 1, 1), created=datetime(2026, 1, 1))
+    got = []
+    add, add_s01 = builder.add, builder.add_s01
+
+    def add_answer(claim, d, r):
+        if d.record_code != "S01":            # an S01 goes through add_s01 (below)
+            got.append((d.record_code, claim.record.dc_seq, d.paid_cents))
+        return add(claim, d, r)
+
+    def add_s01_answer(raw, paid, r):
+        got.append(("S01", int(raw[8:15]), paid))
+        return add_s01(raw, paid, r)
+    builder.add, builder.add_s01 = add_answer, add_s01_answer
+    batch._decide_all(adj, builder, items, D(received // 10000, received // 100 % 100, received % 100),
+                      SimpleNamespace(on=False))
+    builder.close()
+    return got
+
+
+@settings(max_examples=100, deadline=None)
+@given(first=st.lists(claim_args, max_size=6), second=st.lists(claim_args, min_size=1, max_size=12),
+       received=st.sampled_from([D(2024, 3, 1), D(2025, 12, 31)]))
+def test_fast_path_and_rules_agree(first, second, received):
+    """Two runs each way on claims made in memory: answers, stored lines and totals equal."""
+    slow, fast = Run(received=received, fast_path=False), Run(received=received)
+    for batch_ in (first, second):
+        claims = [_claim(a) for a in batch_]
+        want = [(d.record_code, c.record.dc_seq, d.paid_cents if d.record_code in ("S01", "S02") else 0)
+                for c, d in zip(claims, slow.decide(*claims))]
+        got = [(code, seq, paid if code in ("S01", "S02") else 0) for code, seq, paid in fast_path_decide(fast, claims)]
+        assert got == want
+        if batch_ is first:
+            slow, fast = slow.next_run(received=received), fast.next_run(received=received)
+    assert slow.lines(STORED) == fast.lines(STORED)
+    s, f = slow.adj.stats(), fast.adj.stats()
+    assert {k: s[k] for k in TOTALS} == {k: f[k] for k in TOTALS}
+
+
 def test_a_plain_visit_takes_the_lane():
     r = Run(received=D(2024, 3, 10))
     c = make_claim(fee="00100", dos=D(2024, 3, 1))
