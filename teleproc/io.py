@@ -179,6 +179,25 @@ def _is_store(path: str) -> bool:
     return head[:16] == b"SQLite format 3\x00" and int.from_bytes(head[68:72], "big") == APPLICATION_ID
 
 
+_FD_LINKS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/")
+
+
+def in_place(path: str | Path) -> os.stat_result | None:
+    """The stat of an output that is written in place, not replaced: an existing device, FIFO
+    or socket (``/dev/null``), or an open descriptor's name (``/dev/stdout``, ``/dev/fd/N``,
+    ``/proc/...``) whatever it points at. None for an ordinary (or missing) file."""
+    p = os.fspath(path)
+    try:
+        st = os.stat(p)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode) or p.startswith(_FD_LINKS):
+        return st
+    return None
+
+
 def output_target(path: str | Path) -> tuple[str, os.stat_result | None]:
     """(the path a write to ``path`` lands on, symlinks followed; its stat or None when it does
     not exist). A folder, or a missing parent folder, is an OutputError."""
@@ -228,14 +247,15 @@ class AtomicWriter:
         return OutputError(f"{self.path}: {step}: {e.strerror or e}")
 
     def __enter__(self):
-        self.target, st = output_target(self.path)
-        if st is not None and not stat.S_ISREG(st.st_mode):
+        if in_place(self.path) is not None:     # a device, FIFO or descriptor: written directly
             self.direct = True
+            self.target = os.fspath(self.path)
             try:
-                self._fh = open(self.target, "wb")
+                self._fh = open(self.target, "ab")
             except OSError as e:
                 raise OutputError(f"{self.path}: cannot write: {e.strerror}") from None
             return self
+        self.target, st = output_target(self.path)
         directory = os.path.dirname(self.target) or "."
         remove_stale_temps(directory)
         tmp = os.path.join(directory, temp_name(os.path.basename(self.target)))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import OutputError, UsageError
-from .io import output_target
+from .io import in_place, output_target
 
 STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 REGISTRY_FILES = ("practitioners.csv", "patients.csv")
@@ -119,8 +119,8 @@ def guard_outputs(outputs: Named, *, inputs: Named = (), stores: Named = (), fol
             continue
         who = _what(label, path)
         ident = _identity(path)
-        st = ident[2]
-        if st is not None and stat.S_ISCHR(st.st_mode):
+        direct = in_place(path)
+        if direct is not None and stat.S_ISCHR(direct.st_mode):
             continue          # /dev/null and the like: written in place, nothing is replaced
         for what, other in protected:
             if _same(ident, other):
@@ -129,6 +129,9 @@ def guard_outputs(outputs: Named, *, inputs: Named = (), stores: Named = (), fol
             if _same(ident, other):
                 raise OutputError(f"{who}: is the same file as {what}; refused, nothing was "
                                   "read or written")
+        if direct is not None:           # a FIFO or descriptor: written in place
+            seen.append((f"another output ({who})", ident))
+            continue
         real, st = output_target(path)   # a folder, or no folder to write in
         if st is None or stat.S_ISREG(st.st_mode):
             folder = os.path.dirname(real) or "."

@@ -199,3 +199,18 @@ def test_private_dir_is_0700(tmp_path, umask):
     d = tio.private_dir(tmp_path / "x" / "y")
     assert mode(d) == 0o700 and mode(tmp_path / "x") == 0o700
     assert tio.private_dir(d) == d
+
+
+def test_descriptor_names_are_written_in_place(tmp_path):
+    """--out /dev/stdout: into a pipe, or into the file the shell opened (appended, not replaced)."""
+    argv = [sys.executable, "-m", "teleproc", "--log-level", "ERROR", "parse", str(SUB2), "--out"]
+    want = subprocess.run(argv[:-1], cwd=ROOT, capture_output=True).stdout
+    got = subprocess.run(argv + ["/dev/stdout"], cwd=ROOT, capture_output=True)
+    assert got.returncode == 0 and got.stdout == want, got.stderr
+    log = tmp_path / "log.txt"
+    log.write_bytes(b"before\n")
+    with open(log, "ab") as fh:
+        r = subprocess.run(argv + ["/dev/stdout"], cwd=ROOT, stdout=fh, stderr=subprocess.PIPE)
+    assert r.returncode == 0, r.stderr
+    assert log.read_bytes() == b"before\n" + want
+    assert temps(tmp_path) == [] and sorted(os.listdir(tmp_path)) == ["log.txt"]
