@@ -3,11 +3,14 @@
     submission --FileReader--> claims --Adjudicator (rules + history)--> decisions
                --ReturnFileBuilder--> return file
 
-One run is one database transaction and one atomically renamed output file. The order is:
-decide everything, write the return file to a temporary name, rename it into place, commit.
-A failure before the rename leaves neither output nor state; a crash between rename and commit
-leaves the state as before the run, and re-running gives the same output (the run is
-deterministic), so nothing is lost and nothing is paid twice.
+One run is one database transaction and one atomically renamed output file. The order is
+(``_Job.finish``): decide everything, write the return file to a temporary name beside --out
+and fsync it, keep it in the store with the run, COMMIT, then rename it into place. A failure
+before the commit leaves neither the run nor the file (the temp file is removed; a killed run's
+is removed by the next start); a failure after the commit leaves the run recorded and its file
+kept in the store, and says so: ``teleproc reissue`` writes it again byte for byte. So there is
+never a return file for a run the store does not record (an office would send those claims
+again), and a committed run's file can always be had.
 
 The submission is read twice (streaming both times): a first pass indexes what the
 adjudicator must know ahead (prerequisites billed anywhere in the file, seed-rules R10) and
@@ -17,21 +20,25 @@ checks the data-centre sequence against the store; the second decides, group by 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import hashlib
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
 from datetime import date, datetime
 from itertools import chain
 from pathlib import Path
 
+import attrs
+
 from . import store
 from . import summary as summary_words
 from .claims import claim_from_item, claim_from_text
-from .errors import TeleprocError, UsageError, printable
+from .errors import OutputError, TeleprocError, UsageError, printable
 from .log import logger
 from .remit import ReturnFileBuilder
 from .settings import Settings, add_arguments as add_settings_arguments, from_args as settings_from
@@ -112,6 +119,100 @@ def _new_run(conn, kind, source, sha, dc, first, last, received, payment_date) -
         (kind, source, sha, dc, first, last, store.ymd(received), store.ymd(payment_date),
          datetime.now().isoformat(timespec="seconds")))
     return cur.lastrowid
+
+
+def _wait(args) -> float:
+    w = getattr(args, "wait", None)
+    return store.DEFAULT_WAIT if w is None else w
+
+
+def wait_arg(text: str) -> float:
+    """--wait SECONDS: a number >= 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return v
+
+
+def add_wait(p) -> None:
+    """--wait SECONDS on every command that writes the store."""
+    p.add_argument("--wait", type=wait_arg, default=store.DEFAULT_WAIT, metavar="SECONDS",
+                   help="when another teleproc run is writing the store, wait this long for it, "
+                        f"then stop with 'store busy:' (default {store.DEFAULT_WAIT:g})")
+
+
+class _Job:
+    """One run: its transaction and the order of its end (issue 8, item 2). ``finish`` writes the
+    return file to a temp file beside --out and fsyncs it, keeps it in the store with the run's
+    totals and provenance, COMMITs, and only then renames it into place. A failed commit removes
+    the temp file (no return file for a run the store does not record); a failure after the
+    commit says the run is committed and how to have its file."""
+
+    def __init__(self, conn, args):
+        self.conn, self.args = conn, args
+        self.committed = False
+
+    def finish(self, run_id: int, builder, settings, adj) -> dict:
+        from . import __version__, data
+        conn, args = self.conn, self.args
+        keeper = store.ReturnKeeper(conn, run_id)
+        try:
+            written = builder.write(args.out, defer=True, tap=keeper.feed)
+        except OutputError as e:
+            raise OutputError(f"{e}; nothing was recorded") from None
+        pending = builder.pending
+        policy = getattr(adj, "policy", None)
+        values = {"policy": policy.as_dict() if policy is not None else {},
+                  "unknown_fee": getattr(args, "unknown_fee", "pay"),
+                  "settings": attrs.asdict(settings)}
+        try:
+            sha, size = keeper.close()
+            conn.execute("UPDATE runs SET teleproc_version = ?, tables_digest = ?, policy_digest = ?, "
+                         "billed_cents = ?, paid_cents = ?, return_sha256 = ?, return_bytes = ? "
+                         "WHERE run_id = ?",
+                         (__version__, data.digest(), values_digest(values),
+                          written["billed_cents"], written["paid_cents"], sha, size, run_id))
+            store.commit(conn)
+        except BaseException:
+            store.rollback(conn)
+            pending.discard()
+            raise
+        self.committed = True
+        try:
+            pending.publish()
+        except OutputError as e:
+            raise OutputError(
+                f"run {run_id} committed; return file not written: {e}; "
+                f"`teleproc reissue --state {args.state} --run {run_id} --out {args.out}` writes it") from None
+        return written
+
+
+def values_digest(values: dict) -> str:
+    """sha256 of the canonical JSON of the policy and settings values a run used (after the
+    command-line options): ``runs.policy_digest``."""
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def _job(conn, args):
+    """BEGIN (waiting up to --wait for another writer), the run, ``_Job.finish``; any failure
+    before the commit rolls back, an SQLite error becomes one line naming the store."""
+    with store.errors(args.state):
+        store.begin(conn)
+    job = _Job(conn, args)
+    try:
+        yield job
+    except sqlite3.Error as e:
+        store.rollback(conn)
+        raise store.error(args.state, e, "the run was not recorded") from None
+    except BaseException:
+        if not job.committed:
+            store.rollback(conn)
+        raise
 
 
 def _light_scan(path: Path, settings: Settings, adj):
@@ -230,11 +331,11 @@ def run_adjudicate(args, out=None, reader=FileReader) -> int:
         if fh.read(3) != b"VS1":
             raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
     registry = _registry(args)   # a bad --registry is a usage error before anything else happens
-    conn = store.connect(args.state, new=getattr(args, "new_store", False))
+    conn = store.connect(args.state, new=getattr(args, "new_store", False), wait=_wait(args))
     gc_was = gc.isenabled()
     gc.disable()   # millions of short-lived acyclic objects: reference counting frees them
     try:
-        with store.transaction(conn):
+        with _job(conn, args) as job:
             run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), None, None, None,
                               received, payment_date)
             adj = _adjudicator(conn, run_id, received, args, registry)
@@ -275,8 +376,9 @@ def run_adjudicate(args, out=None, reader=FileReader) -> int:
                 store.set_meta(conn, f"last_seq:{dc}", str(last_seq))
             conn.execute("UPDATE runs SET claims = ?, data_centre = ?, first_seq = ?, last_seq = ? "
                          "WHERE run_id = ?", (n, dc, header.dc_seq, last_seq, run_id))
-            written = builder.write(args.out)   # atomic rename; the commit follows
-        stats = adj.stats()
+            written = job.finish(run_id, builder, settings, adj)   # temp file, kept, COMMIT, rename
+        with store.errors(args.state):
+            stats = adj.stats()
     finally:
         if gc_was:
             gc.enable()
@@ -346,7 +448,7 @@ def run_release(args, out=None) -> int:
     created = args.timestamp or datetime.combine(payment_date, datetime.min.time())
     _check_paths(args)
     registry = _registry(args)
-    conn = store.connect(args.state)
+    conn = store.connect(args.state, wait=_wait(args))
     try:
         review = getattr(args, "review", None)
         lines = getattr(args, "line", None)
@@ -361,7 +463,7 @@ def run_release(args, out=None) -> int:
                                       f"{args.out} not written\n")
             logger(command="release").info("nothing_to_release")
             return 0
-        with store.transaction(conn):
+        with _job(conn, args) as job:
             run_id = _new_run(conn, "release", None, None, None, None, None, payment_date, payment_date)
             adj = _adjudicator(conn, run_id, payment_date, args, registry)
             try:
@@ -376,8 +478,9 @@ def run_release(args, out=None) -> int:
                 builder.add(claim, decision, received)
             adj.flush()
             conn.execute("UPDATE runs SET claims = ? WHERE run_id = ?", (len(answers), run_id))
-            written = builder.write(args.out)
-        stats = adj.stats()
+            written = job.finish(run_id, builder, settings, adj)   # temp file, kept, COMMIT, rename
+        with store.errors(args.state):
+            stats = adj.stats()
     finally:
         conn.close()
     summary = _summary(builder.counts, written, stats, 0, len(answers), None)
@@ -488,6 +591,7 @@ def _common(p):
     p.add_argument("--no-fast-path", action="store_true",
                    help="decide every claim the rules' way (same answers, slower: for checking)")
     add_settings_arguments(p)
+    add_wait(p)
 
 
 def register(sub) -> None:

@@ -238,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.set_defaults(func=cmd_roundtrip)
 
-    for module in ("teleproc.batch", "teleproc.analytics.cli", "teleproc.explain", "teleproc.claim_export", "teleproc.reconcile", "teleproc.conformance.cli"):
+    for module in ("teleproc.batch", "teleproc.analytics.cli", "teleproc.explain", "teleproc.claim_export", "teleproc.reconcile", "teleproc.conformance.cli",
+                   "teleproc.storecmd"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as e:
@@ -271,7 +272,9 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         return 0
     except TeleprocError as e:       # UsageError, OutputError, StoreError...: one line, exit 2
-        sys.stderr.write(f"teleproc: {printable(str(e), keep_newlines=True)}\n")
+        # a StoreBusy message begins "store busy:" as it is (scripts may look for it)
+        text = printable(str(e), keep_newlines=True)
+        sys.stderr.write(f"{text}\n" if getattr(e, "bare", False) else f"teleproc: {text}\n")
         return 2
     except OSError as e:
         sys.stderr.write(f"teleproc: {printable(str(e.filename or ''))}: {e.strerror}\n")

@@ -227,14 +227,17 @@ class AtomicWriter:
 
     ``defer=True`` leaves the finished, fsynced temporary file unrenamed when the block ends:
     ``publish()`` renames it into place, ``discard()`` removes it (the adjudicate job commits
-    the store in between). Errors are ``OutputError`` naming the path (exit status 2)."""
+    the store in between). Errors are ``OutputError`` naming the path (exit status 2).
+    ``tap``: called with every piece of bytes written, in order (the adjudicate job keeps the
+    return file in the store as it is written)."""
 
     def __init__(self, path: str | Path, eol: str = "\r\n", encoding: str = "ascii", *,
-                 defer: bool = False):
+                 defer: bool = False, tap=None):
         self.path = Path(path)
         self.eol = eol
         self.encoding = encoding
         self.defer = defer
+        self.tap = tap
         self.lines = 0
         self._buf: list[str] = []
         self._fh = None
@@ -287,6 +290,8 @@ class AtomicWriter:
         self._write(data)
 
     def _write(self, data: bytes) -> None:
+        if self.tap is not None:
+            self.tap(data)
         try:
             self._fh.write(data)
         except OSError as e:

@@ -279,17 +279,18 @@ class ReturnFileBuilder:
             yield eol.join(p.buf) + eol
 
     # --- the file ------------------------------------------------------------------------------
-    def write(self, path, *, defer: bool = False) -> dict:
+    def write(self, path, *, defer: bool = False, tap=None) -> dict:
         """Assemble the return file atomically. Returns the counts and totals it wrote.
         ``defer=True``: the file is written and fsynced under a temporary name and left there;
         ``self.pending.publish()`` renames it into place, ``self.pending.discard()`` removes it
-        (the adjudicate job commits the store in between)."""
+        (the adjudicate job commits the store in between). ``tap``: called with every piece of
+        bytes written, in order (the job keeps the file in the store with its run)."""
         eol = self.settings.eol
         trim = self._trim
         s_total = 0
         vrc_count = 0
         total_lines = 0
-        with AtomicWriter(path, eol, defer=defer) as w:
+        with AtomicWriter(path, eol, defer=defer, tap=tap) as w:
             def put(line: str, padded: bool = True):
                 nonlocal total_lines
                 w.write_line(line[:-1] if trim and padded else line)

@@ -10,15 +10,22 @@ integer cents; times as integers ``HHMM`` or NULL.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
 import sqlite3
+import sys
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import Iterator
 
+from . import migrations
 from .errors import TeleprocError
 
-SCHEMA_VERSION = 2
+# store.SCHEMA below is version migrations.BASE_VERSION; a store of this teleproc has every step
+# of migrations.STEPS applied on top (never edit SCHEMA: add a step there).
+SCHEMA_VERSION = migrations.LATEST
 
 # Outcomes that count as "paid" for every rule and report (seed-rules 0.2 "History").
 PAID_STATUSES = ("PAID", "ADJUSTED")
@@ -87,11 +94,25 @@ CREATE TABLE IF NOT EXISTS holds (
 # add our tables to it.
 APPLICATION_ID = 0x54504C43
 _HEADER = b"SQLite format 3\x00"
+DEFAULT_WAIT = 600.0          # seconds a writer waits for another one (--wait)
+RETURN_PART = 8 << 20         # bytes of a return file per compressed part (return_files)
 
 
 class StoreError(TeleprocError):
     """The state store cannot be used as asked (missing, not ours, wrong schema, busy...):
     exit status 2, one line naming the path."""
+
+
+class StoreBusy(StoreError):
+    """Another process writes the store and did not finish within --wait seconds. The message
+    begins "store busy:" (printed as it is, without the "teleproc: " prefix)."""
+    bare = True
+
+
+class StoreConnection(sqlite3.Connection):
+    """A connection that knows its store's path and how long a writer waits (errors name both)."""
+    path: str = ":memory:"
+    wait: float = DEFAULT_WAIT
 
 
 def _pragmas(conn: sqlite3.Connection) -> None:
@@ -100,23 +121,39 @@ def _pragmas(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA cache_size=-65536")   # 64 MB page cache: bulk inserts stay in memory longer
 
 
+def _open(uri_or_path: str, path, wait: float, *, uri: bool = False) -> StoreConnection:
+    conn = sqlite3.connect(uri_or_path, uri=uri, isolation_level=None,   # we BEGIN/COMMIT ourselves
+                           timeout=wait, factory=StoreConnection)
+    conn.path = str(path)
+    conn.wait = wait
+    return conn
+
+
+def _init(conn: sqlite3.Connection) -> None:
+    """The whole schema in one transaction: the base (version 2) and every migration step, so a
+    new store and a migrated one are the same; an interrupted creation leaves no half schema."""
+    conn.executescript("BEGIN IMMEDIATE;\n" + SCHEMA + VIEW)   # the script leaves the transaction open
+    try:
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        migrations.upgrade(conn, migrations.BASE_VERSION)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _memory() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn = _open(":memory:", ":memory:", DEFAULT_WAIT)
     _pragmas(conn)
     _init(conn)
     return conn
 
 
-def _init(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-    conn.executescript(SCHEMA)
-    conn.executescript(VIEW)
-    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-
-def create(path: str | Path) -> sqlite3.Connection:
+def create(path: str | Path, *, wait: float = DEFAULT_WAIT) -> sqlite3.Connection:
     """A new, empty store at ``path`` (``adjudicate --new-store``): refuses a path that exists,
-    even an empty file, so a store is never created over something else. The file is 0600."""
+    even an empty file, so a store is never created over something else. The file is 0600 (and
+    so are its -wal and -shm: SQLite gives them the store's mode)."""
     if str(path) == ":memory:":
         return _memory()
     p = Path(path)
@@ -133,39 +170,47 @@ def create(path: str | Path) -> sqlite3.Connection:
     os.fchmod(fd, 0o600)
     os.close(fd)
     try:
-        conn = sqlite3.connect(str(p), isolation_level=None)   # we BEGIN/COMMIT ourselves
+        conn = _open(str(p), path, wait)
         conn.execute("PRAGMA page_size=16384")   # a new file only: fewer, larger pages
-        # the mark and the version go into the file's header before WAL mode, so that
-        # check_file reads them from the file itself
-        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("PRAGMA journal_mode=WAL")
         _pragmas(conn)
         _init(conn)
     except sqlite3.Error as e:
         with contextlib.suppress(OSError):
-            p.unlink()
-        raise StoreError(f"{path}: cannot create the store: {e}") from None
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{p}{suffix}").unlink(missing_ok=True)
+        raise error(path, e, "cannot create the store") from None
     return conn
 
 
 def check_file(path: str | Path) -> tuple[int, int]:
     """(application id, schema version) read from the SQLite header of an existing store file,
     without opening it through SQLite (a file that is not ours stays untouched). Raises
-    StoreError for a missing path, a folder, or a file that is not a teleproc store."""
+    StoreError for a missing path, a folder, a file that is not a teleproc store, or one
+    shorter than its header says (truncated)."""
     p = Path(path)
     if p.is_dir():
         raise StoreError(f"{path}: is a directory, not a state store")
     if not p.exists():
         raise StoreError(f"no store at {path}; pass --new-store to create one")
+    if not p.is_file():
+        raise StoreError(f"{path}: not a regular file, not a state store")
     try:
         with open(p, "rb") as fh:
             head = fh.read(100)
+            size = os.fstat(fh.fileno()).st_size
     except OSError as e:
         raise StoreError(f"{path}: cannot read the state store: {e.strerror}") from None
-    if len(head) < 100 or not head.startswith(_HEADER):
+    if not head.startswith(_HEADER) or (len(head) < 100 and head):
+        if head.startswith(_HEADER):
+            raise StoreError(f"{path}: the state store is damaged (truncated to {size} bytes)")
         raise StoreError(f"{path}: not a teleproc state store (not an SQLite database"
                          f"{', empty file' if not head else ''})")
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    if head[24:28] == head[92:96] and size < page * pages:
+        raise StoreError(f"{path}: the state store is damaged (truncated: {size} of {page * pages} bytes)")
     version = int.from_bytes(head[60:64], "big")
     app = int.from_bytes(head[68:72], "big")
     if (app != APPLICATION_ID or version != SCHEMA_VERSION) and Path(f"{p}-wal").exists():
@@ -185,45 +230,152 @@ def check_file(path: str | Path) -> tuple[int, int]:
     return app, version
 
 
-def connect(path: str | Path, *, write: bool = True, new: bool = False) -> sqlite3.Connection:
+def _warn_mode(path: Path) -> None:
+    """Item 4 of issue 8: a store others can read gets a warning naming it (it holds PHNs)."""
+    with contextlib.suppress(OSError):
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            sys.stderr.write(f"teleproc: warning: {path} can be read or written by other users "
+                             f"(mode {mode:04o}); it holds patient data: chmod 600 {path}\n")
+
+
+def _writable(path: Path) -> None:
+    """A writing command needs the store, its folder (the -wal / -shm files) and any -wal/-shm
+    there writable: refused before any work otherwise."""
+    folder = path.parent if str(path.parent) else Path(".")
+    for p in (path, folder, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if p.exists() and not os.access(p, os.W_OK):
+            raise StoreError(f"{path}: the state store is read only ({'its folder ' + str(folder) if p == folder else p} "
+                             "cannot be written); this command writes to it, the reading commands "
+                             "(runs, reissue, msoc, panel) can use it")
+
+
+def connect(path: str | Path, *, write: bool = True, new: bool = False,
+            wait: float = DEFAULT_WAIT, migrating: bool = False) -> sqlite3.Connection:
     """Open an existing store (``new=True``: a new one, see ``create``). A missing path, a
     folder, a SQLite file without teleproc's application id, or another schema version is
     refused with a StoreError and the file is left as it was. ``write=False`` opens it read
-    only (the reading commands: msoc, panel, runs...)."""
+    only (the reading commands: runs, reissue, msoc, panel), which also works on a read-only
+    medium. ``wait``: seconds a writer waits for another (then StoreBusy). ``migrating``: any
+    older schema version is accepted (``teleproc migrate`` only)."""
     if new:
-        return create(path)
+        return create(path, wait=wait)
     if str(path) == ":memory:":
         return _memory()
-    _, version = check_file(path)
-    if version != SCHEMA_VERSION:
-        hint = ("run `teleproc migrate --state PATH` first" if version < SCHEMA_VERSION
+    p = Path(path)
+    _, version = check_file(p)
+    if version != SCHEMA_VERSION and not (migrating and version < SCHEMA_VERSION):
+        hint = (f"run `teleproc migrate --state {path}` first" if version < SCHEMA_VERSION
                 else "it was written by a newer teleproc")
         raise StoreError(f"{path}: state store has schema version {version}; this teleproc expects "
                          f"{SCHEMA_VERSION} ({hint})")
+    _warn_mode(p)
+    if write:
+        _writable(p)
+    folder = p.parent if str(p.parent) else Path(".")
     try:
         if write:
-            conn = sqlite3.connect(str(path), isolation_level=None)
+            conn = _open(str(p), path, wait)
+        elif all(os.access(x, os.W_OK) for x in (p, folder)):
+            # reading on a writable store: an ordinary connection kept from changing anything,
+            # so that closing it tidies the -wal/-shm files like any other
+            conn = _open(str(p), path, wait)
+            conn.execute("PRAGMA query_only=ON")
         else:
-            conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True,
-                                   isolation_level=None)
-        _pragmas(conn)
-        conn.execute("SELECT 1 FROM ledger LIMIT 1").fetchone()   # readable and ours
-    except sqlite3.DatabaseError as e:
-        raise StoreError(f"{path}: cannot open the state store: {e}") from None
+            conn = _open(p.resolve().as_uri() + "?mode=ro", path, wait, uri=True)
+        try:
+            _pragmas(conn)
+            conn.execute("SELECT 1 FROM ledger LIMIT 1").fetchone()   # readable and ours
+        except sqlite3.OperationalError as e:
+            if write or os.access(folder, os.W_OK) or e.sqlite_errorname != "SQLITE_CANTOPEN":
+                raise
+            # a WAL store on a read-only medium without its -shm: nobody can write it, so it is
+            # read as immutable (SQLite's way for read-only media)
+            conn.close()
+            conn = _open(p.resolve().as_uri() + "?mode=ro&immutable=1", path, wait, uri=True)
+            _pragmas(conn)
+            conn.execute("SELECT 1 FROM ledger LIMIT 1").fetchone()
+    except sqlite3.Error as e:
+        raise error(path, e, "cannot open the state store") from None
     return conn
+
+
+def error(path, e: BaseException, doing: str = "") -> StoreError:
+    """A StoreError of one line naming the store for an SQLite (or OS) error: busy, read only,
+    disk full, damaged, I/O."""
+    name = getattr(e, "sqlite_errorname", "") or ""
+    text = str(e) if not isinstance(e, OSError) else (e.strerror or str(e))
+    low = text.lower()
+    doing = f"{doing}: " if doing else ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in low:
+        return StoreBusy(f"store busy: {path}: {doing}another teleproc run holds the store ({text}); "
+                         "try again when it has finished, or raise --wait")
+    if name.startswith("SQLITE_READONLY") or "readonly" in low or "read-only" in low:
+        return StoreError(f"{path}: {doing}the state store is read only ({text})")
+    if name == "SQLITE_FULL" or "disk is full" in low or getattr(e, "errno", None) == errno.ENOSPC:
+        return StoreError(f"{path}: {doing}disk full ({text})")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in low or "not a database" in low:
+        return StoreError(f"{path}: {doing}the state store is damaged ({text}); restore it from a backup")
+    if name.startswith("SQLITE_IOERR") or "i/o error" in low:
+        return StoreError(f"{path}: {doing}I/O error ({text})")
+    return StoreError(f"{path}: {doing}{text}")
+
+
+@contextlib.contextmanager
+def errors(path, doing: str = "") -> Iterator[None]:
+    """Turn an SQLite error inside the block into a StoreError naming ``path``."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise error(path, e, doing) from None
+
+
+def begin(conn: sqlite3.Connection) -> None:
+    """Start a writing transaction: waits up to the connection's ``wait`` seconds for another
+    writer, then StoreBusy."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as e:
+        if e.sqlite_errorname.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            path = getattr(conn, "path", "the state store")
+            raise StoreBusy(f"store busy: {path} is being written by another teleproc run; waited "
+                            f"{_seconds(getattr(conn, 'wait', 0))} (--wait); nothing was done") from None
+        raise
+
+
+def _seconds(s: float) -> str:
+    return f"{s:g} s"
+
+
+def commit(conn: sqlite3.Connection) -> None:
+    """COMMIT; when it fails (disk full, I/O error, busy) the transaction is rolled back and a
+    StoreError naming the store says the run was not recorded."""
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as e:
+        with contextlib.suppress(sqlite3.Error):
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        raise error(getattr(conn, "path", "the state store"), e, "the run was not recorded") from None
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One run = one transaction: COMMIT on success, ROLLBACK on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
+    begin(conn)
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     else:
-        conn.execute("COMMIT")
+        commit(conn)
 
 
 INDEXES = {
@@ -471,3 +623,58 @@ def line_changes(conn: sqlite3.Connection) -> list[tuple[int, str, int | None, i
 def change_counts(conn: sqlite3.Connection) -> tuple[int, int]:
     """(lines reversed by a debit, lines superseded by a release decision)."""
     return conn.execute("SELECT count(reversed_by), count(supersedes) FROM line_extra").fetchone()
+
+
+# --- runs and their return files (schema version 3) -------------------------------------------------
+RUN_COLUMNS = ("run_id", "kind", "received", "payment_date", "created", "source_sha256", "data_centre",
+               "first_seq", "last_seq", "claims", "billed_cents", "paid_cents", "return_sha256",
+               "teleproc_version", "tables_digest", "policy_digest")
+
+
+class ReturnKeeper:
+    """Keeps a run's return file in the store as it is written (``feed`` is the writer's tap):
+    zlib-compressed parts of RETURN_PART bytes in ``return_files``, inside the run's
+    transaction. ``close()`` stores the last part and returns (sha256, size) of the file."""
+
+    def __init__(self, conn: sqlite3.Connection, run_id: int):
+        self.conn, self.run_id = conn, run_id
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self.part = 0
+        self._buf: list[bytes] = []
+        self._held = 0
+
+    def feed(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.size += len(data)
+        self._buf.append(data)
+        self._held += len(data)
+        if self._held >= RETURN_PART:
+            self._store()
+
+    def _store(self) -> None:
+        data = b"".join(self._buf)
+        self._buf, self._held = [], 0
+        for i in range(0, len(data), RETURN_PART):
+            self.conn.execute("INSERT INTO return_files(run_id, part, data) VALUES (?, ?, ?)",
+                              (self.run_id, self.part, zlib.compress(data[i:i + RETURN_PART], 6)))
+            self.part += 1
+
+    def close(self) -> tuple[str, int]:
+        if self._held or self.part == 0:
+            self._store()
+        return self.sha.hexdigest(), self.size
+
+
+def return_file(conn: sqlite3.Connection, run_id: int) -> Iterator[bytes]:
+    """The stored return file of a run, in pieces, as first written (empty if none is kept)."""
+    for (data,) in conn.execute("SELECT data FROM return_files WHERE run_id = ? ORDER BY part", (run_id,)):
+        yield zlib.decompress(data)
+
+
+def run_records(conn: sqlite3.Connection) -> list[dict]:
+    """Every committed run, oldest first: RUN_COLUMNS plus ``reissuable`` (its return file kept)."""
+    cols = ", ".join(f"r.{c}" for c in RUN_COLUMNS)
+    sql = (f"SELECT {cols}, EXISTS (SELECT 1 FROM return_files f WHERE f.run_id = r.run_id) "
+           "FROM runs r ORDER BY r.run_id")
+    return [dict(zip(RUN_COLUMNS + ("reissuable",), row)) for row in conn.execute(sql)]

@@ -189,7 +189,7 @@ def test_failure_before_commit_leaves_store_and_output_untouched(tmp_path, monke
     before = sqlite3.connect(args.state).execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     monkeypatch.setattr(batch, "_adjudicator", lambda *a, **kw: ScriptedAdjudicator([PAID]))
 
-    def boom(self, path):
+    def boom(self, path, **kw):
         raise RuntimeError("killed between decisions and commit")
     monkeypatch.setattr(batch.ReturnFileBuilder, "write", boom)
     with pytest.raises(RuntimeError):
