@@ -145,9 +145,13 @@ def test_reissue_gives_every_committed_run_back_byte_for_byte(tmp_path):
     db = tmp_path / "s.db"
     assert adjudicate1(db, tmp_path / "r1.txt").code == 0
     assert adjudicate2(db, tmp_path / "r2.txt").code == 0
-    assert tp("release", "--state", db, "--out", tmp_path / "r3.txt", "--payment-date", "20240501").code == 0
+    assert adjudicate1(tmp_path / "other.db", tmp_path / "x.txt").code == 0
+    assert tp("release", "--state", tmp_path / "other.db", "--out", tmp_path / "r3.txt",
+              "--payment-date", "20240501").code == 0                      # the held claim decided
+    assert tp("reissue", "--state", tmp_path / "other.db", "--run", 2, "--out", tmp_path / "again3.txt").code == 0
+    assert (tmp_path / "again3.txt").read_bytes() == (tmp_path / "r3.txt").read_bytes()
     before = dump(db)
-    for run, expected in ((1, EXPECTED_1), (2, EXPECTED_2), (3, (tmp_path / "r3.txt").read_bytes())):
+    for run, expected in ((1, EXPECTED_1), (2, EXPECTED_2)):
         r = tp("reissue", "--state", db, "--run", run, "--out", tmp_path / f"again{run}.txt")
         assert r.code == 0 and (tmp_path / f"again{run}.txt").read_bytes() == expected
         assert os.stat(tmp_path / f"again{run}.txt").st_mode & 0o777 == 0o600
@@ -177,19 +181,21 @@ def test_reissue_refuses_an_unknown_run_and_a_damaged_stored_file(tmp_path):
 def test_runs_lists_every_run_with_its_provenance(tmp_path):
     db = tmp_path / "s.db"
     assert adjudicate1(db, tmp_path / "r1.txt").code == 0
-    assert adjudicate2(db, tmp_path / "r2.txt", "--unknown-fee", "refuse").code == 0
-    assert tp("release", "--state", db, "--out", tmp_path / "r3.txt", "--payment-date", "20240501",
+    assert tp("release", "--state", db, "--out", tmp_path / "r2.txt", "--payment-date", "20240501",
               "--line-ending", "lf").code == 0
+    assert adjudicate2(db, tmp_path / "r3.txt", "--unknown-fee", "refuse").code == 0
     rows = json.loads(tp("runs", "--state", db, "--format", "json").out)
     assert [list(r) for r in rows] == [RUN_KEYS] * 3
     one, two, three = rows
     assert (one["run"], one["kind"], one["received"], one["payment_date"]) == (1, "adjudicate", "2024-03-05", "2024-03-15")
-    assert (two["received"], two["payment_date"]) == ("2024-04-05", "2024-04-15")
-    assert (three["kind"], three["received"], three["payment_date"]) == ("release", "2024-05-01", "2024-05-01")
+    assert (two["kind"], two["received"], two["payment_date"]) == ("release", "2024-05-01", "2024-05-01")
+    assert (two["claims"], two["source_sha256"], two["data_centre"]) == (1, None, None)
+    assert (three["kind"], three["received"], three["payment_date"]) == ("adjudicate", "2024-04-05", "2024-04-15")
     import hashlib
     assert one["source_sha256"] == hashlib.sha256((DEMO / "submission.txt").read_bytes()).hexdigest()
     assert one["return_sha256"] == hashlib.sha256(EXPECTED_1).hexdigest()
-    assert two["return_sha256"] == hashlib.sha256(EXPECTED_2).hexdigest()
+    for row, name in ((two, "r2.txt"), (three, "r3.txt")):
+        assert row["return_sha256"] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
     assert (one["data_centre"], one["first_sequence"], one["last_sequence"], one["claims"]) == ("V0001", 1, 31, 29)
     assert (one["billed_cents"], one["paid_cents"]) == (410610, 350902)   # the S21 totals
     assert all(r["reissuable"] is True for r in rows)
@@ -198,7 +204,7 @@ def test_runs_lists_every_run_with_its_provenance(tmp_path):
     assert {r["teleproc_version"] for r in rows} == {__version__}
     for r in rows:
         assert re.fullmatch(r"[0-9a-f]{64}", r["tables_digest"]) and re.fullmatch(r"[0-9a-f]{64}", r["policy_digest"])
-    assert one["tables_digest"] == two["tables_digest"]            # the same data files
+    assert one["tables_digest"] == three["tables_digest"]          # the same data files
     # the policy digest follows the values after the command-line options
     assert len({one["policy_digest"], two["policy_digest"], three["policy_digest"]}) == 3
     text = tp("runs", "--state", db)
