@@ -90,8 +90,10 @@ def run_child(mode: str, state: Path, directory: Path) -> dict | None:
     res = subprocess.run([sys.executable, __file__, "--child", mode, str(state), str(directory)],
                          capture_output=True, text=True)
     if res.returncode != 0:
-        sys.stderr.write(res.stderr[-3000:])
-        return None
+        first = [ln for ln in res.stderr.splitlines() if "Error" in ln or "Exception" in ln][:5]
+        sys.stderr.write(f"{mode} failed:\n" + "\n".join(first or res.stderr.splitlines()[-20:]) + "\n")
+        return {"mode": mode, "exit": res.returncode, "wall_s": float("nan"),
+                "cpu_s": float("nan"), "peak_mb": float("nan")}
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -175,7 +177,8 @@ def generate(directory: Path, lines: int, practitioners: int = 6000, seed: int =
 
 # ---------------------------------------------------------------------------------- main
 def best(results: list[dict]) -> dict:
-    return min(results, key=lambda r: r["wall_s"])
+    ok = [r for r in results if r["exit"] == 0]
+    return min(ok, key=lambda r: r["wall_s"]) if ok else results[0]
 
 
 def report(rows: dict, base: str = "scan") -> list[str]:
@@ -218,7 +221,7 @@ def main(argv=None) -> int:
                 return 1
             directory = a.dataset or state.with_name(state.name + ".dataset")
             first = run_child("export", state, directory)          # the dataset for the rest
-            if first is None:
+            if first["exit"] != 0:
                 return 1
             rows["export"] = first
             modes = ["scan", "msoc-duckdb", "msoc-acg", "panel-duckdb"]
@@ -230,13 +233,10 @@ def main(argv=None) -> int:
         results: dict[str, list] = {m: [] for m in modes}
         for _ in range(a.repeat):                                   # interleaved A/B
             for mode in modes:
-                r = run_child(mode, state, directory)
-                if r is None:
-                    return 1
-                results[mode].append(r)
+                results[mode].append(run_child(mode, state, directory))
         if a.repeat > 1 and not a.generate:
             again = run_child("export", state, directory)
-            if again is not None:
+            if again["exit"] == 0:
                 rows["export"] = best([rows["export"], again])
         for mode in modes:
             rows[mode] = best(results[mode])

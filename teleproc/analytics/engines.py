@@ -110,12 +110,19 @@ def spark_session(master: str | None = None):
     spark = _sessions.get(master)
     if spark is None:
         from pyspark.sql import SparkSession
-        spark = (SparkSession.builder.master(master).appName("teleproc")
-                 .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
+        local = master.startswith("local")
+        if local:      # local mode talks to itself only: loopback, never the host's address
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = SparkSession.builder.master(master).appName("teleproc")
+        if local:
+            builder = (builder.config("spark.driver.host", "127.0.0.1")
+                       .config("spark.driver.bindAddress", "127.0.0.1")
+                       .config("spark.driver.memory",
+                               os.environ.get("TELEPROC_SPARK_DRIVER_MEMORY", "2g")))
+        spark = (builder.config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")
                  .config("spark.sql.shuffle.partitions", str(max(2, THREADS * 2)))
                  .config("spark.sql.session.timeZone", "UTC")
-                 .config("spark.driver.bindAddress", "127.0.0.1" if master.startswith("local") else "0.0.0.0")
                  .getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         _sessions[master] = spark
@@ -147,11 +154,18 @@ class SparkEngine(Engine):
         spark.sql(queries.CLAIM_LINES).createOrReplaceTempView("claim_lines")
 
     def run(self, steps, finals):
-        # steps are views: Catalyst plans each final SELECT whole (caching every step measured
-        # slower on small data: one more job per step)
-        for name, sql in steps:
-            self.spark.sql(sql).createOrReplaceTempView(name)
-        return [[tuple(r) for r in self.spark.sql(sql).collect()] for sql in finals]
+        # each step cached once (the finals share them: without it every final SELECT would
+        # recompute the whole plan over the dataset), released at the end
+        cached = []
+        try:
+            for name, sql in steps:
+                df = self.spark.sql(sql).persist()
+                cached.append(df)
+                df.createOrReplaceTempView(name)
+            return [[tuple(r) for r in self.spark.sql(sql).collect()] for sql in finals]
+        finally:
+            for df in cached:
+                df.unpersist()
 
 
 # ------------------------------------------------------------------------------ opening
