@@ -196,7 +196,7 @@ def _run(command: str, body, args) -> int:
         print(f"teleproc {command}: error: {printable(str(e))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as e:
-        print(f"teleproc {command}: error: {args.state}: cannot read the state store ({e})",
+        print(f"teleproc {command}: error: {printable(str(args.state))}: cannot read the state store ({e})",
               file=sys.stderr)
         return 2
 
