@@ -535,6 +535,99 @@ def write_ledger(conn: sqlite3.Connection, run_id: int, lines: dict, prac_pairs=
                      ((run_id, phn, len(v), "".join(v)) for phn, v in lines.items()))
 
 
+# --- duplicate keys by date of service (schema step: ledger_keys) ------------------------------------
+# The S01 lane only needs to know whether a stored line has a claim's duplicate key, and a
+# duplicate has the claim's date of service: ``ledger_keys`` holds the keys of the stored lines
+# per DOS (one row per DOS per ledger write), so a run reads the keys of the dates its claims
+# name, never a patient's lines. A key is the C02 text of practitioner + PHN (15), fee (5) and
+# units (3), then the start and finish times for a fee billed by time (8, else blanks):
+# KEY_WIDTH characters each, end to end; with the DOS it is the text History.dup_key hashes.
+KEYS_DDL = ("CREATE TABLE IF NOT EXISTS ledger_keys (\n"
+            "    dos    INTEGER NOT NULL,                -- YYYYMMDD\n"
+            "    run_id INTEGER NOT NULL,\n"
+            "    keys   TEXT NOT NULL                    -- KEY_WIDTH characters a line\n"
+            ")",
+            "CREATE INDEX IF NOT EXISTS ix_ledger_keys_dos ON ledger_keys (dos)")
+KEY_WIDTH = 31
+
+
+def has_keys(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ledger_keys'").fetchone() is not None
+
+
+def _key_slicer(time_based: frozenset):
+    (who, fee, units, dos, times, st, kd) = line_slices(
+        "c02.practitioner", "c02.fee_item", "c02.units", "c02.service_date", "c02.time_start", "status", "kind")
+    who = slice(who.start, LINE_AT["c02.phn"][0] + LINE_AT["c02.phn"][1])
+    times = slice(times.start, LINE_AT["c02.time_finish"][0] + LINE_AT["c02.time_finish"][1])
+    timed = frozenset(f.ljust(fee.stop - fee.start) for f in time_based)
+    blank = " " * 8
+
+    def keys(texts, by_dos: dict) -> None:
+        """Add the key of each history line of ``texts`` (no rejected line, no debit request) to
+        ``by_dos`` (DOS text -> key texts)."""
+        for t in texts:
+            if t[kd] == "D" or t[st] == "REJECTED":
+                continue
+            f = t[fee]
+            if f in timed:
+                tt = t[times]
+                tt = (tt[:4] if tt[:4].isdigit() else "0000") + (tt[4:] if tt[4:].isdigit() else "0000")
+            else:
+                tt = blank
+            k = t[who] + f + t[units] + tt
+            d = t[dos]
+            v = by_dos.get(d)
+            if v is None:
+                by_dos[d] = [k]
+            else:
+                v.append(k)
+    return keys
+
+
+def write_keys(conn: sqlite3.Connection, run_id: int, lines: dict, time_based: frozenset) -> None:
+    """The duplicate keys of ``lines`` (PHN -> line texts, what write_ledger wrote), one
+    ledger_keys row per DOS."""
+    by_dos: dict = {}
+    keys = _key_slicer(time_based)
+    for texts in lines.values():
+        keys(texts, by_dos)
+    conn.executemany("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)",
+                     ((int(d) if d.isdigit() else 0, run_id, "".join(v)) for d, v in by_dos.items()))
+
+
+def stored_keys(conn: sqlite3.Connection, dos: int) -> Iterator[str]:
+    """The hash texts (History.dup_key) of the stored lines' duplicate keys on one DOS."""
+    d = "%08d" % dos
+    w = KEY_WIDTH
+    for (keys,) in conn.execute("SELECT keys FROM ledger_keys WHERE dos = ?", (dos,)):
+        for i in range(0, len(keys), w):
+            k = keys[i:i + w]
+            yield k[:15] + d + k[15:23] + ("" if k[23] == " " else k[23:])
+
+
+def fill_keys(conn: sqlite3.Connection, time_based: frozenset) -> int:
+    """ledger_keys for every ledger row already stored (the migration step that adds the
+    table); returns the lines keyed."""
+    keys = _key_slicer(time_based)
+    width, n = LINE_WIDTH, 0
+    cur = conn.execute("SELECT run_id, lines FROM ledger ORDER BY rowid")   # runs are contiguous
+    run, by_dos = None, {}
+    for run_id, lines in cur:
+        if run_id != run:
+            if by_dos:
+                conn.executemany("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)",
+                                 ((int(d) if d.isdigit() else 0, run, "".join(v)) for d, v in by_dos.items()))
+            run, by_dos = run_id, {}
+        texts = [lines[i:i + width] for i in range(0, len(lines), width)]
+        n += len(texts)
+        keys(texts, by_dos)
+    if by_dos:
+        conn.executemany("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)",
+                         ((int(d) if d.isdigit() else 0, run, "".join(v)) for d, v in by_dos.items()))
+    return n
+
+
 def line_slices(*fields: str) -> tuple:
     """Slices of a ledger line for the given LINE_AT fields (``"status"``, ``"c02.phn"`` ...)."""
     return tuple(slice(LINE_AT[f][0], LINE_AT[f][0] + LINE_AT[f][1]) for f in fields)

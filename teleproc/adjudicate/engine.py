@@ -45,6 +45,8 @@ from .tables import load_tables
 
 
 MAX_CODES = 7
+# lines decided between two writes of the ledger during a run (maybe_flush): ~250 bytes each held
+FLUSH_LINES = 250_000
 _RECORD_CODE = {REFUSED: "S03", HELD: "S04", ADJUSTED: "S02", REJECTED: "C12"}
 # C02 fields the engine reads per claim, in this order (text fields keep their padding here).
 _FIELDS = ("data_centre", "dc_seq", "payee", "practitioner", "phn", "dependent", "units", "fee_item",
@@ -103,7 +105,7 @@ class Adjudicator:
         self._slice, self._length = _slicer()
         lay = layout("C02")
         self._fee_at, self._phn_at = lay.field("fee_item").slice, lay.field("phn").slice
-        self.next_id = store.next_line_id(conn)   # the next ledger line id (the lane takes ids too)
+        self.next_id = self._flushed_at = store.next_line_id(conn)   # the next ledger line id (the lane takes ids too)
         self.lane = Lane(rules_by_fee=self._rules, tables=t, policy=self.policy, hist=self.hist,
                          received=self.received, excluded=prac_fees, tracked=self._track_decided, ids=self,
                          enabled=fast_path)
@@ -232,13 +234,31 @@ class Adjudicator:
             self.ctx.group = ()
         return out
 
+    def reserve(self, claims: int) -> None:
+        """Size the run's duplicate-key filter for about ``claims`` claims (the batch job, after
+        its first pass and before any decision)."""
+        self.hist.reserve(claims)
+
+    def maybe_flush(self) -> None:
+        """Write the lines decided so far once FLUSH_LINES have gathered: the run's memory stays
+        bounded whatever the file's size (the batch job asks between groups; everything goes
+        into the run's one transaction). A patient's lines of one run may so be in several
+        ledger rows."""
+        if self.next_id - self._flushed_at >= FLUSH_LINES:
+            self.flush()
+            store.create_indexes(self.conn)    # a bulk load into an empty store reads back by PHN
+
     def flush(self) -> None:
-        """Write what is pending: this run's new lines to the ledger (one row per patient; the
-        batch job flushes once, at the end), line_extra and holds rows, hold and reversal
-        updates (executemany)."""
+        """Write what is pending: this run's new lines to the ledger (one row per patient per
+        flush: ``maybe_flush`` during the run, then once at its end; and their duplicate keys by
+        DOS), line_extra and holds rows, hold and reversal updates (executemany)."""
+        self._flushed_at = self.next_id
         conn = self.conn
         hist = self.hist
-        store.write_ledger(conn, self.run_id, hist.unwritten(), sorted(hist.prac_pairs))
+        lines = hist.unwritten()
+        store.write_ledger(conn, self.run_id, lines, sorted(hist.prac_pairs))
+        if hist.keyed:
+            store.write_keys(conn, self.run_id, lines, hist.time_based)
         hist.prac_pairs = set()
         store.set_meta(conn, "next_line_id", str(self.next_id))
         if self._extras:

@@ -102,6 +102,7 @@ class Lane:
         received, refuse_future, pseudo, tracked = (self._received, self._refuse_future, self._pseudo,
                                                     self._tracked)
         add_text, ids, counts = self._hist.add_text, self._ids, self.counts
+        load_keys = self._hist.load_keys if self._hist.keyed else None
         fmt, a, b, c, d, e = _line_format(received)
 
         def decide(no: int, text: str) -> int | None:
@@ -120,6 +121,8 @@ class Lane:
                 if cents is not None and day > received and refuse_future:
                     cents = None
                 cents_of[key] = cents
+                if load_keys is not None:
+                    load_keys(day)                                  # the stored keys of this DOS, once
             if cents is None:
                 return None
             phn = text[phn_at]

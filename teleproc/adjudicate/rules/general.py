@@ -245,10 +245,10 @@ def duplicate(c, k):
     (lane.py, through History.add_text: the same key)."""
     hist = k.hist
     day, fee, prac, units, ts, te = c.ymd, c.fee, c.prac, c.billed_units, c.ts, c.te
-    lines = hist.patient(c.phn)        # loads the stored lines' keys too
-    if dup_key(prac, c.phn, day, fee, units, (ts, te) if fee in hist.time_based else None) not in hist.keys:
+    if not hist.known(c.phn, dup_key(prac, c.phn, day, fee, units, (ts, te) if fee in hist.time_based else None),
+                      day):
         return None                    # no line shares the key: nothing to compare
-    for ln in lines:
+    for ln in hist.patient(c.phn):
         if hist.same_service(ln, prac, day, fee, units, ts, te):
             if hist.is_paid(ln):
                 return c.why("DUPLICATE", {"line": line_ref(ln)})
