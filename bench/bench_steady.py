@@ -257,7 +257,11 @@ def _machine() -> dict:
 # --- the measures ------------------------------------------------------------------------------
 def steady(a) -> dict:
     tree = a.teleproc.resolve()
-    cached, meta = steady_store(tree, a.claims, a.patients)
+    if a.store:      # a given store (e.g. a cached one migrated with `teleproc migrate`): its meta beside it
+        cached = a.store.resolve()
+        meta = json.loads((cached.parent / "meta.json").read_text())
+    else:
+        cached, meta = steady_store(tree, a.claims, a.patients)
     path = _target_file(a.claims, a.patients, meta["next_seq"])
     received = f"{TARGET_YEAR + 1}0115"
     best: dict = {}
@@ -432,6 +436,10 @@ def main(argv=None) -> int:
             p.add_argument("--claims", type=int, default=1_000_000, help="claims per file (each year and 2024)")
             p.add_argument("--patients", type=int, default=200_000)
             p.add_argument("--repeat", type=int, default=3)
+            if name == "steady":
+                p.add_argument("--store", type=Path, help="measure on this store (its meta.json beside it) "
+                               "instead of the cached build, e.g. a cached store of an older schema after "
+                               "`teleproc migrate`")
     a = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if a.what == "build":

@@ -36,9 +36,21 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
                  " PRIMARY KEY (run_id, part))")
 
 
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    """Issue 13: the duplicate keys of the stored lines by date of service (``ledger_keys``,
+    store.KEYS_DDL), filled from the ledger rows already stored: a run reads the keys of the
+    dates its claims name instead of every patient's lines."""
+    from . import store
+    from .adjudicate.tables import load_tables
+    for ddl in store.KEYS_DDL:
+        conn.execute(ddl)
+    store.fill_keys(conn, load_tables().sets["time_based"])
+
+
 # (what it does, the step): STEPS[i] takes version BASE_VERSION + i to BASE_VERSION + i + 1
 STEPS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("runs: teleproc version, data and policy digests, totals; return files kept", _v2_to_v3),
+    ("ledger_keys: the stored lines' duplicate keys by date of service", _v3_to_v4),
 )
 
 LATEST = BASE_VERSION + len(STEPS)

@@ -597,13 +597,17 @@ def write_keys(conn: sqlite3.Connection, run_id: int, lines: dict, time_based: f
 
 
 def stored_keys(conn: sqlite3.Connection, dos: int) -> Iterator[str]:
-    """The hash texts (History.dup_key) of the stored lines' duplicate keys on one DOS."""
+    """The hash texts (History.dup_key) of the stored lines' duplicate keys on one DOS (a key
+    with times twice: with and without them)."""
     d = "%08d" % dos
     w = KEY_WIDTH
     for (keys,) in conn.execute("SELECT keys FROM ledger_keys WHERE dos = ?", (dos,)):
         for i in range(0, len(keys), w):
             k = keys[i:i + w]
-            yield k[:15] + d + k[15:23] + ("" if k[23] == " " else k[23:])
+            base = k[:15] + d + k[15:23]
+            yield base
+            if k[23] != " ":       # times: also the key without them (History.known never trusts
+                yield base + k[23:]    # a miss for a timed fee, whatever the tables said then)
 
 
 def fill_keys(conn: sqlite3.Connection, time_based: frozenset) -> int:

@@ -114,17 +114,18 @@ def test_key_filter_size_is_bounded():
 
 def _keyed_store(path):
     from teleproc import store
-    conn = store.create(path)
-    for ddl in store.KEYS_DDL:
-        conn.execute(ddl)
-    conn.close()
+    store.create(path).close()       # a new store has ledger_keys (migrations step 3 -> 4)
 
 
 @pytest.mark.parametrize("tiny", [False, True], ids=["default", "tiny"])
 def test_keys_by_date_decide_as_the_patients_lines_do(generated, tmp_path, monkeypatch, tiny):
-    """With the duplicate keys kept by DOS (ledger_keys), the lane reads the keys of each date it
-    meets instead of each patient's stored lines: same answers and lines, run twice."""
-    plain, plain_lines = _runs(generated, tmp_path / "plain")
+    """With the duplicate keys kept by DOS (ledger_keys, every store since schema version 4), the
+    lane reads the keys of each date it meets instead of each patient's stored lines (what it did
+    before): same answers and lines, run twice."""
+    from teleproc import store
+    with monkeypatch.context() as m:       # as on a store without ledger_keys: patients' lines
+        m.setattr(store, "has_keys", lambda conn: False)
+        plain, plain_lines = _runs(generated, tmp_path / "plain")
     if tiny:
         _tiny(monkeypatch)
     (tmp_path / "keyed").mkdir()
@@ -166,3 +167,26 @@ def test_fill_keys_equals_keys_written_by_runs(generated, tmp_path):
     from teleproc.adjudicate.tables import load_tables
     store.fill_keys(conn, load_tables().sets["time_based"])
     assert keys() == written and written
+
+
+def test_migrate_keys_the_stored_lines(tmp_path):
+    """`teleproc migrate` on a version-2 store written by the old code (fixtures/stores) fills
+    ledger_keys: one key per history line, the keys a run writes; the second demo file then
+    meets the first's lines as duplicates where it should (tests/reliability item 5 compares its
+    return file byte for byte)."""
+    from teleproc import store
+    from teleproc.adjudicate.tables import load_tables
+    sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+    from store_helpers import v2_store
+    from e2e_helpers import cli
+    db = v2_store(tmp_path / "old.db")
+    assert cli("migrate", "--state", db) == 0
+    conn = sqlite3.connect(db)
+    history_lines = conn.execute("SELECT count(*) FROM claim_lines WHERE status <> 'REJECTED' "
+                                 "AND kind <> 'debit'").fetchone()[0]
+    assert conn.execute("SELECT sum(length(keys)) FROM ledger_keys").fetchone()[0] == history_lines * store.KEY_WIDTH
+    migrated = {d: sorted(store.stored_keys(conn, d)) for d, in conn.execute("SELECT DISTINCT dos FROM ledger_keys")}
+    conn.execute("DELETE FROM ledger_keys")
+    store.fill_keys(conn, load_tables().sets["time_based"])
+    assert {d: sorted(store.stored_keys(conn, d)) for d, in conn.execute("SELECT DISTINCT dos FROM ledger_keys")} \
+        == migrated

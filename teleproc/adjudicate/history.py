@@ -219,10 +219,12 @@ class History:
             for k in store.stored_keys(self._conn, dos):
                 add(hash(k))
 
-    def known(self, phn: str, key: int, dos: int) -> bool:
+    def known(self, phn: str, key: int, dos: int, fee_timed: bool = False) -> bool:
         """May a line with this duplicate key (of a claim on ``dos``) be known, stored or of this
         run? False is certain; True means "compare the lines"."""
         if self.keyed:
+            if fee_timed:
+                return True                 # a fee billed by time: always compare the lines
             self.load_keys(dos)
         elif self._stored and phn not in self._pat:
             self.patient(phn)               # its stored lines bring their keys

@@ -66,7 +66,7 @@ def test_migrate_upgrades_a_v2_store_in_place_after_a_0600_backup(tmp_path):
     r = tp("migrate", "--state", db)
     assert r.code == 0
     backup = tmp_path / "old.db.v2-backup"
-    assert r.lines == [f"{db}: version 2 -> 3: {migrations.STEPS[0][0]}",
+    assert r.lines == [*(f"{db}: version {2 + i} -> {3 + i}: {what}" for i, (what, _) in enumerate(migrations.STEPS)),
                        f"{db}: migrated from schema version 2 to {store.SCHEMA_VERSION}; the store as it was: {backup}"]
     assert files(tmp_path) == {"old.db", "old.db.v2-backup"}
     assert os.stat(backup).st_mode & 0o777 == 0o600

@@ -245,8 +245,8 @@ def duplicate(c, k):
     (lane.py, through History.add_text: the same key)."""
     hist = k.hist
     day, fee, prac, units, ts, te = c.ymd, c.fee, c.prac, c.billed_units, c.ts, c.te
-    if not hist.known(c.phn, dup_key(prac, c.phn, day, fee, units, (ts, te) if fee in hist.time_based else None),
-                      day):
+    timed = fee in hist.time_based
+    if not hist.known(c.phn, dup_key(prac, c.phn, day, fee, units, (ts, te) if timed else None), day, timed):
         return None                    # no line shares the key: nothing to compare
     for ln in hist.patient(c.phn):
         if hist.same_service(ln, prac, day, fee, units, ts, te):
