@@ -159,6 +159,8 @@ class History:
         self._held = 0                        # decoded lines in _pat (about: PATIENT_CACHE)
         self._prac: dict[str, list] = {}
         self._start: tuple | None = None      # (reversed line ids, live hold ids) when the run began
+        if self._stored:
+            self._start_state()                # now: this run's writes must not change them
         self.reversed: set[int] = set()     # line ids reversed by a debit in this run
         self.redecided: set[int] = set()    # HELD line ids decided again in this run
         self._billed: dict[str, list] = {}  # PHN -> claims of this file billed and not decided yet (R10)
@@ -200,6 +202,13 @@ class History:
                 self._synced[phn] = len(run)
         return lines
 
+    def _start_state(self) -> None:
+        """The line ids a debit had reversed and the holds still pending or under review when the
+        run began (both few): a stored line reads as it did then, whatever this run writes."""
+        conn = self._conn
+        self._start = ({i for (i,) in conn.execute("SELECT line_id FROM line_extra WHERE reversed_by IS NOT NULL")},
+                       {i for (i,) in conn.execute("SELECT line_id FROM holds WHERE state IN ('pending', 'review')")})
+
     def _stored_lines(self, phn: str) -> list:
         """The patient's lines in the store, read from its ledger rows (their duplicate keys go
         into ``keys``)."""
@@ -235,12 +244,8 @@ class History:
         would show them when the run began: no rejected line, no debit request, no line a debit
         had reversed; a HELD line of an earlier run whose hold was no longer pending or under
         review reads SUPERSEDED. ``keep(text)`` picks lines before they are decoded."""
-        if self._start is None:
-            conn = self._conn
-            self._start = ({i for (i,) in conn.execute(
-                               "SELECT line_id FROM line_extra WHERE reversed_by IS NOT NULL")},
-                           {i for (i,) in conn.execute(
-                               "SELECT line_id FROM holds WHERE state IN ('pending', 'review')")})
+        if self._start is None:      # an empty store at the start: nothing was reversed or held
+            self._start = (set(), set())
         gone, live = self._start
         st, kd, this_run, width = _STATUS_AT, _KIND_AT, self._run_id, store.LINE_WIDTH
         out = []
