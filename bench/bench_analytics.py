@@ -116,7 +116,8 @@ def generate(directory: Path, lines: int, practitioners: int = 6000, seed: int =
     start = date.fromordinal(first).isoformat()
     ex = "[" + ", ".join(f"'{c}'" for c in excluded) + "]"
     vi = "[" + ", ".join(f"'{c}'" for c in visits) + "]"
-    h = f"hash(i, {seed}"
+    def H(k: int) -> str:          # a seeded hash of the line number, one per draw
+        return f"hash(i, {seed}, {k})"
     body = f"""
     SELECT CAST(i + 1 AS BIGINT) AS line_id, CAST(1 AS INTEGER) AS run_id, phn,
       CASE WHEN k < 95 THEN 'ffs' WHEN k < 99 THEN 'encounter' ELSE 'debit' END AS kind,
@@ -132,14 +133,14 @@ def generate(directory: Path, lines: int, practitioners: int = 6000, seed: int =
       CAST(NULL AS SMALLINT) AS time_end, '' AS location, false AS has_note, '' AS dx1,
       year(dos) AS y, month(dos) AS m
     FROM (SELECT i, phn, dos, k, s,
-            CASE WHEN r < 10 THEN {ex}[1 + CAST({h}, 5) % {len(excluded)}) AS INTEGER)]
+            CASE WHEN r < 10 THEN {ex}[1 + CAST({H(5)} % {len(excluded)} AS INTEGER)]
                  WHEN r < 12 THEN '98990'
-                 ELSE {vi}[1 + CAST({h}, 6) % {len(visits)}) AS INTEGER)] END AS fee,
-            lpad(CAST(1 + CASE WHEN {h}, 8) % 10 < 6 THEN hash(phn) % {practitioners}
-                               ELSE {h}, 9) % {practitioners} END AS VARCHAR), 5, '0') AS prac
-          FROM (SELECT i, '9' || lpad(CAST({h}, 1) % {patients} AS VARCHAR), 9, '0') AS phn,
+                 ELSE {vi}[1 + CAST({H(6)} % {len(visits)} AS INTEGER)] END AS fee,
+            lpad(CAST(1 + CASE WHEN {H(8)} % 10 < 6 THEN hash(phn) % {practitioners}
+                               ELSE {H(9)} % {practitioners} END AS VARCHAR), 5, '0') AS prac
+          FROM (SELECT i, '9' || lpad(CAST({H(1)} % {patients} AS VARCHAR), 9, '0') AS phn,
                   DATE '{start}' + CAST(i * {days} // {lines} AS INTEGER) AS dos,
-                  {h}, 2) % 100 AS k, {h}, 3) % 100 AS s, {h}, 4) % 100 AS r
+                  {H(2)} % 100 AS k, {H(3)} % 100 AS s, {H(4)} % 100 AS r
                 FROM range({lines}) t(i)))"""
     cols = ", ".join(c.name for c in schema.load().columns)
     t0 = time.perf_counter()
@@ -147,7 +148,7 @@ def generate(directory: Path, lines: int, practitioners: int = 6000, seed: int =
                f"'{directory / dataset.LINES}' (FORMAT parquet, PARTITION_BY (year, month))")
     db.execute(f"COPY (SELECT CAST(i + 1 AS BIGINT) AS line_id, CAST(i + 2 AS BIGINT) AS reversed_by, "
                f"CAST(NULL AS BIGINT) AS superseded_by FROM range({lines}) t(i) "
-               f"WHERE {h}, 10) % 100 = 0) TO '{directory / dataset.CHANGES}' (FORMAT parquet)")
+               f"WHERE {H(10)} % 100 = 0) TO '{directory / dataset.CHANGES}' (FORMAT parquet)")
     print(f"generated {lines:,} lines in {time.perf_counter() - t0:.1f} s")
     files = []
     for p in sorted((directory / dataset.LINES).rglob("*.parquet")):

@@ -227,9 +227,11 @@ def _decode_ascii(rows, extra, run_dates):
     index = np.repeat(np.arange(len(rows)), counts)
     cols = {"run_id": pa.array(np.fromiter((r[0] for r in rows), np.int64, len(rows))[index]),
             "phn": pa.array([r[1] for r in rows], pa.string()).take(pa.array(index))}
-    kind = m[:, store.LINE_AT["kind"][0]]
+    # the kind code as the view reads it: ffs and encounter by their codes, anything else debit
     names = np.array(["debit", "ffs", "encounter"], dtype=object)
-    cols["kind"] = pa.array(names[(kind == ord("F")) * 1 + (kind == ord("E")) * 2], pa.string())
+    lut = np.zeros(256, dtype=np.int64)
+    lut[ord(store.KIND_CODE["ffs"])], lut[ord(store.KIND_CODE["encounter"])] = 1, 2
+    cols["kind"] = pa.array(names[lut[m[:, store.LINE_AT["kind"][0]]]], pa.string())
     at = pc.index_in(pa.array(line_ids), value_set=extra.column("line_id"))
     cols["reasons"] = pc.fill_null(extra.column("reasons").take(at), "")
     cols["supersedes"] = extra.column("supersedes").take(at)
