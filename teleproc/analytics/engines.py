@@ -129,6 +129,19 @@ def spark_session(master: str | None = None):
     return spark
 
 
+def _read_uri(spark, uri: str) -> str:
+    """A small text file at any URI Spark reads, through Hadoop's file system API (Spark's own
+    readers skip names starting with '_', as _manifest.json does)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    stream = fs.open(path)
+    try:
+        return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
 def _ddl(columns) -> str:
     return ", ".join(f"{c.name} {_SPARK_TYPES[c.type]}" for c in columns)
 
@@ -142,8 +155,7 @@ class SparkEngine(Engine):
         self.spark = spark = spark_session(master)
         base = location.rstrip("/")
         if manifest is None:
-            text = spark.read.text(f"{base}/{dataset.MANIFEST}", wholetext=True).first()[0]
-            manifest = json.loads(text)
+            manifest = json.loads(_read_uri(spark, f"{base}/{dataset.MANIFEST}"))
         s = schema.load()
         files = [f"{base}/{f['path']}" for f in manifest["files"]]
         reader = spark.read.schema(_ddl(s.columns))

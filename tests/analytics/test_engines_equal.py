@@ -128,3 +128,16 @@ def test_spark_equals_sqlite_reference(memory_lines, spark, history):
     end, events = history
     _property(memory_lines, end, events,
               lambda d, man: engines.SparkEngine(str(d), man))
+
+
+def test_spark_reads_the_manifest_itself(memory_lines, spark, tmp_path):
+    """--dataset URI (a cluster's storage): Spark reads _manifest.json and the files through its
+    own file system layer (here file://), with no local Python access to the manifest."""
+    lines = memory_lines()
+    end = ENDS[0]
+    events = [(1, "00001", PHNS[0], d, "00100", "PAID", "ffs", "", None) for d in (1, 2, 3)]
+    events += [(2, "00002", PHNS[0], 4, "00100", "PAID", "ffs", "", None)]
+    fill_and_export(lines, end, events, tmp_path / "ds")
+    engine = engines.SparkEngine((tmp_path / "ds").resolve().as_uri(), None)
+    assert_same(reference(lines.conn, end), on_engine(engine, end))
+    assert queries.msoc(engine, end).attributed == {PHNS[0]: "00001"}
