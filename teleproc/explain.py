@@ -200,6 +200,7 @@ def describe(row: dict, runs: dict, superseded_by, *, phn_full: bool = False, te
         "line_id": row["line_id"], "run": row["run_id"],
         "run_kind": run.get("kind"), "source": run.get("source_name"),
         "received": day(row["received"]), "payment_date": day(run.get("payment_date")),
+        "run_versions": {k: run[k] for k in _RUN_EXTRA if run.get(k)},   # tables and policy the run used
         "claim": {
             "data_centre": row["data_centre"], "dc_seq": row["dc_seq"], "folio": row["folio"],
             "payee": row["payee"], "practitioner": row["practitioner"],
@@ -269,8 +270,12 @@ def _select(conn, where: str, params) -> list[dict]:
     return [dict(zip(_COLUMNS, r)) for r in conn.execute(sql, params)]
 
 
+_RUN_EXTRA = ("teleproc_version", "tables_digest", "policy_digest")   # runs columns of later schemas (i8-store)
+
+
 def _runs(conn) -> dict:
-    cols = ("run_id", "kind", "source_name", "received", "payment_date")
+    have = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+    cols = ("run_id", "kind", "source_name", "received", "payment_date") + tuple(c for c in _RUN_EXTRA if c in have)
     return {r[0]: dict(zip(cols, r)) for r in conn.execute(f"SELECT {', '.join(cols)} FROM runs")}
 
 
