@@ -94,10 +94,11 @@ def fact_sentences(facts: dict) -> list[str]:
                        f"paid {most - used}")
         else:
             out.append(f"{used} of {most} {measure} used {period}{span} ({who} limit)")
-    if "found" in f and "min" in f:            # a history minimum
+    if "found" in f and "min" in f:            # a history minimum (the services counted: its limits.csv row)
         counted = f.pop("counted", "").replace(",", ", ")
         span = f" between {day(f.pop('from'))} and {day(f.pop('to'))}" if "from" in f and "to" in f else ""
-        out.append(f"{f.pop('found')} of the {f.pop('min')} paid services needed ({counted}){span}")
+        out.append(f"{f.pop('found')} of the {f.pop('min')} paid services needed" + (f" ({counted})" if counted else "")
+                   + span)
     if "requires" in f:
         req = f.pop("requires").replace(",", " or ")
         period = {"day": "the same day", "cy": "in the same calendar year", "before": "before"}.get(

@@ -19,21 +19,31 @@ nothing extra); ``teleproc explain`` renders it as the checks it passed.
 from __future__ import annotations
 
 _BAD = str.maketrans({";": ",", "=": "-", "[": "(", "]": ")"})
+_PLAIN = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-:/.,()+*@'")
 
 
 def clean(v) -> str:
-    if isinstance(v, (list, tuple, set, frozenset)):
-        return ",".join(clean(x) for x in (sorted(v) if isinstance(v, (set, frozenset)) else v))
+    """A fact value as stored text (no blank, ';', '=', '[' or ']'; lists comma-joined)."""
+    t = type(v)
+    if t is int:
+        return str(v)
+    if t is str and _PLAIN.issuperset(v):
+        return v
+    if t in (list, tuple, set, frozenset):
+        return ",".join(clean(x) for x in (sorted(v) if t in (set, frozenset) else v))
     s = str(v).translate(_BAD)
     if s.isprintable() and " " not in s:
         return s
     return "".join(ch if ch.isprintable() and ch != " " else "_" for ch in s)
 
 
+# history.COLUMNS positions of the fields a line reference names (kept in step by a test)
+_LID, _RUN, _DOS, _PRAC, _PFEE, _STATUS = 0, 1, 8, 5, 12, 16
+
+
 def line_ref(ln) -> str:
     """A history line (``history.COLUMNS`` tuple) as a fact: id/run/fee paid under/DOS/practitioner/state."""
-    from .adjudicate.history import DOS, LID, PFEE, PRAC, RUN, STATUS
-    return f"{ln[LID]}/{ln[RUN]}/{ln[PFEE]}/{ln[DOS] or 0}/{ln[PRAC]}/{ln[STATUS]}"
+    return f"{ln[_LID]}/{ln[_RUN]}/{ln[_PFEE]}/{ln[_DOS] or 0}/{ln[_PRAC]}/{ln[_STATUS]}"
 
 
 def entry(rid: str, finding: str, facts: dict | None = None) -> str:

@@ -32,3 +32,12 @@ def test_a_value_never_breaks_the_encoding():
 def test_line_ref_parses():
     assert trace.parse_ref("42/3/14050/20240110/10001/PAID") == {
         "line_id": 42, "run": 3, "fee": "14050", "dos": 20240110, "practitioner": "10001", "status": "PAID"}
+
+
+def test_line_ref_positions_follow_the_history_columns():
+    from teleproc.adjudicate import history as H
+    assert (trace._LID, trace._RUN, trace._DOS, trace._PRAC, trace._PFEE, trace._STATUS) == (
+        H.LID, H.RUN, H.DOS, H.PRAC, H.PFEE, H.STATUS)
+    ln = [None] * len(H.COLUMNS)
+    ln[H.LID], ln[H.RUN], ln[H.PFEE], ln[H.DOS], ln[H.PRAC], ln[H.STATUS] = 42, 3, "14050", 20240110, "10001", "PAID"
+    assert trace.line_ref(ln) == "42/3/14050/20240110/10001/PAID"

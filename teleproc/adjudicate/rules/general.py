@@ -228,7 +228,7 @@ def history_minimums(c, k):
         if lim.rule == "R42" and pol.cdm_visit_scope == "payee":
             lines = [ln for ln in lines if ln[PAYEE] == c.payee]
         if len(lines) < lim.max:
-            facts = {"found": len(lines), "min": lim.max, "counted": sorted(lim.counted), "from": lo, "to": hi}
+            facts = {"found": len(lines), "min": lim.max, "from": lo, "to": hi}   # counted: limits.csv row
             if lines:
                 facts["line"] = [line_ref(ln) for ln in lines]
             return c.fail(lim.rule, lim.finding, facts)

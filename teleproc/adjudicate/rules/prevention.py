@@ -16,10 +16,9 @@ def age_sex(c, k):
     if age is None:
         return c.why("AGE_SEX", {"age": "unknown"})
     bands = k.tables.band_for("cv_" + k.policy.cv_age_rule, c.fee)
-    windows = [f"{b.sex or 'any'}:{b.age_min}-{b.age_max}" for b in bands]
     fitting = [b for b in bands if b.age_min <= age <= b.age_max]
     if not fitting:
-        return c.why("AGE_SEX", {"age": age, "windows": windows, "policy": "cv_age_rule=" + k.policy.cv_age_rule})
+        return c.why("AGE_SEX", {"age": age, "windows": _windows(bands), "policy": "cv_age_rule=" + k.policy.cv_age_rule})
     sex, source = c.claim.sex, "claim"
     if sex is None:
         patient = k.registry.patient(c.phn)
@@ -27,6 +26,10 @@ def age_sex(c, k):
     if any(b.sex in ("", sex) for b in fitting):
         return None                        # a window for either sex (broad), or for this one
     if sex is None:                        # R70: missing sex is refused (sex_specific only)
-        return c.why("AGE_SEX", {"age": age, "sex": "unknown", "windows": windows,
+        return c.why("AGE_SEX", {"age": age, "sex": "unknown", "windows": _windows(bands),
                                  "policy": "cv_age_rule=" + k.policy.cv_age_rule})
-    return c.why("SEX_MISMATCH", {"age": age, "sex": sex, "source": source, "windows": windows})
+    return c.why("SEX_MISMATCH", {"age": age, "sex": sex, "source": source, "windows": _windows(bands)})
+
+
+def _windows(bands) -> list:
+    return [f"{b.sex or 'any'}:{b.age_min}-{b.age_max}" for b in bands]
