@@ -361,9 +361,13 @@ def ab(claims: int, seed: int, patients: int, repeat: int, a: Path, b: Path, rec
             times[side].append(r["seconds"])
             sys.stderr.write(f"  {side} e2e: {r['seconds']:.3f} s cpu\n")
     best = {k: min(v) for k, v in times.items()}
+    pairs = sorted(x / y for x, y in zip(times["A"], times["B"]))   # each A against the B run right after it
+    median = pairs[len(pairs) // 2] if len(pairs) % 2 else (pairs[len(pairs) // 2 - 1] + pairs[len(pairs) // 2]) / 2
     return (f"{claims:,} claims, best of {repeat}: A {a} {claims / best['A']:,.0f} claims/s "
             f"({best['A']:.3f} s); B {b} {claims / best['B']:,.0f} claims/s ({best['B']:.3f} s); "
-            f"A costs {100 * (best['A'] / best['B'] - 1):+.2f} % against B")
+            f"A costs {100 * (best['A'] / best['B'] - 1):+.2f} % against B (best of each), "
+            f"{100 * (median - 1):+.2f} % (median of the {len(pairs)} interleaved pairs); "
+            f"load average {os.getloadavg()[0]:.1f}")
 
 
 def table(res: dict) -> str:
