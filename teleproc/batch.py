@@ -320,9 +320,10 @@ def _unanswerable(path: Path, unknown: list[tuple[int, bytes]]) -> str:
     return "\n".join(out)
 
 
-def run_adjudicate(args, out=None, reader=FileReader) -> int:
-    """``reader``: the FileReader class that reads the submission (the conformance kit passes its
-    subclass with the claim-type rules of HIBC's feedback)."""
+def run_adjudicate(args, out=None, reader=FileReader, result: dict | None = None) -> int:
+    """The adjudicate job (the command and ``teleproc.adjudicate`` both run it). ``reader``: the
+    FileReader class that reads the submission (the conformance kit passes its subclass with the
+    claim-type rules of HIBC's feedback); ``result``, when given, receives ``run_id`` and ``summary``."""
     _check_paths(args, args.submission)
     settings = settings_from(args)
     path = Path(args.submission)
@@ -393,6 +394,8 @@ def run_adjudicate(args, out=None, reader=FileReader) -> int:
     summary = _summary(builder.counts, written, stats, n, released, reader)
     summary_words.add_to(summary, stats, builder.payee_totals(), registry.names() if registry else {}, n, received)
     _write_trace(args, run_id)
+    if result is not None:
+        result.update(run_id=run_id, summary=summary)
     _report(summary, args, out, run_id)
     log.info("adjudicated", claims=n, released=released, seconds=round(time.perf_counter() - t0, 3),
              **{k.lower(): v for k, v in builder.counts.items()})

@@ -20,6 +20,7 @@ with a C12 carrying it.
 """
 from __future__ import annotations
 
+import os
 import re
 from calendar import monthrange
 from itertools import chain
@@ -75,13 +76,15 @@ def next_seq(seq: int) -> int:
 class FileReader:
     """Iterate a Teleplan file (submission or return) as ``Item``s with their findings."""
 
-    def __init__(self, path: str | Path, settings: Settings | None = None, label: str | None = None,
+    def __init__(self, path, settings: Settings | None = None, label: str | None = None,
                  text_fees: frozenset | None = None):
         """``text_fees``: fee items (as the C02 writes them, 5 characters) for which a plain
         claim (valid, in sequence, PHN checked, no note asked for or given: every check below
         passes) is handed on as ``(line number, text)`` instead of an ``Item``, for a consumer
-        that reads nothing else of it."""
-        self.path = Path(path)
+        that reads nothing else of it. ``path`` may also be an open text stream (Latin-1,
+        ``newline=''``: ``sources.open_source``), read once and left open."""
+        self._stream = None if isinstance(path, (str, os.PathLike)) else path
+        self.path = Path(path) if self._stream is None else Path(getattr(path, "name", "-") or "-")
         self.text_fees = text_fees
         self.settings = settings or Settings.load()
         self.label = label if label is not None else self.path.name
@@ -113,7 +116,8 @@ class FileReader:
         self.counts.setdefault("C02", 0)
         fh = None
         try:
-            fh = open_text(self.path)
+            fh = open_text(self.path) if self._stream is None else self._stream
+            start = fh.tell() if self._stream is not None and fh.seekable() else 0
             first = fh.readline()
             if not first:        # not one line: nothing to answer, nothing to return
                 self.lines = 0
@@ -123,7 +127,7 @@ class FileReader:
                 return
             self.side = "submission" if first[:3] in SUBMISSION_CODES else "return"
             if fh.seekable():           # read the first line again in the loop: no wrapper per line
-                fh.seek(0)
+                fh.seek(start)
                 lines = enumerate(fh, 1)
             else:
                 lines = enumerate(chain((first,), fh), 1)
@@ -132,7 +136,7 @@ class FileReader:
             else:
                 yield from self._return_file(lines)
         finally:   # also when the consumer stops early
-            if fh is not None:
+            if fh is not None and self._stream is None:
                 fh.close()
 
     def _record(self, c, code: str, text: str, no: int):

@@ -163,6 +163,10 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def _emit(args, rows, columns) -> None:
+    sink = getattr(args, "sink", None)
+    if sink is not None:            # the Python API (teleproc.msoc / teleproc.panels): the rows
+        sink(rows)
+        return
     fmt = args.format or ("json" if args.out and args.out.suffix.lower() == ".json" else "csv")
     text = render(rows, columns, fmt)
     if args.out:
