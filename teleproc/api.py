@@ -92,9 +92,7 @@ def validate(source: sources.Source, *, settings: Settings | None = None) -> Rep
     findings: list[Finding] = []
     with sources.open_source(source) as fh:
         reader = FileReader(fh, settings, label=label)
-        for item in reader:
-            if type(item) is tuple:
-                continue
+        for item in reader:          # no text_fees: every line is an Item
             if item.findings or item.notes:
                 findings.extend(item.findings)
                 for note in item.notes:
@@ -153,11 +151,11 @@ class Store:
 
     @classmethod
     def create(cls, path: StrPath) -> "Store":
-        return cls(_store.create(path), Path(path))
+        return cls(_store.create(Path(path)), Path(path))
 
     @classmethod
     def open(cls, path: StrPath, write: bool = False) -> "Store":
-        return cls(_store.connect(path, write=write), Path(path))
+        return cls(_store.connect(Path(path), write=write), Path(path))
 
     def close(self) -> None:
         self._conn.close()

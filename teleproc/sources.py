@@ -14,7 +14,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, BinaryIO, Iterator, TextIO, Union
+from typing import IO, BinaryIO, Iterator, TextIO, Union, cast
 
 from .errors import UsageError
 
@@ -29,10 +29,19 @@ def is_path(source: object) -> bool:
     return isinstance(source, (str, os.PathLike))
 
 
+def _path_text(source: object) -> str | None:
+    """The path a source names, or None when it is content or a stream."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, os.PathLike):
+        return str(os.fspath(source))
+    return None
+
+
 def label_of(source: object) -> str:
     """The name a finding carries: the base name of a path, ``-`` for stdin, ``<bytes>``..."""
-    if is_path(source):
-        s = os.fspath(source)  # type: ignore[arg-type]
+    s = _path_text(source)
+    if s is not None:
         return "-" if s == STDIN else Path(s).name
     if isinstance(source, (bytes, bytearray)):
         return "<bytes>"
@@ -58,13 +67,14 @@ def check_input(path: str | os.PathLike[str]) -> Path:
 def open_source(source: object, *, stdin_dash: bool = False) -> Iterator[TextIO]:
     """The source as a Latin-1 text stream with ``newline=''``. A path is opened and closed here;
     a caller's stream is left open. ``stdin_dash``: the path ``-`` is standard input."""
-    if is_path(source):
-        if stdin_dash and os.fspath(source) == STDIN:  # type: ignore[arg-type]
+    path = _path_text(source)
+    if path is not None:
+        if stdin_dash and path == STDIN:
             with _stdin_text() as fh:
                 yield fh
             return
         from .io import open_text
-        with open_text(check_input(source)) as fh:  # type: ignore[arg-type]
+        with open_text(check_input(path)) as fh:
             yield fh
         return
     if isinstance(source, (bytes, bytearray)):
@@ -75,7 +85,7 @@ def open_source(source: object, *, stdin_dash: bool = False) -> Iterator[TextIO]
         yield source  # type: ignore[misc]
         return
     if hasattr(source, "read"):
-        w = io.TextIOWrapper(source, encoding="latin-1", newline="")  # type: ignore[arg-type]
+        w = io.TextIOWrapper(cast(BinaryIO, source), encoding="latin-1", newline="")
         try:
             yield w
         finally:
@@ -101,8 +111,9 @@ def _stdin_text() -> Iterator[TextIO]:
 def as_path(source: object, *, stdin_dash: bool = False, name: str = "submission.txt") -> Iterator[Path]:
     """A real file for a source that must be read more than once (adjudicate reads a submission
     twice): a path as it is; content or a stream copied to a private temporary folder first."""
-    if is_path(source) and not (stdin_dash and os.fspath(source) == STDIN):  # type: ignore[arg-type]
-        yield check_input(source)  # type: ignore[arg-type]
+    path = _path_text(source)
+    if path is not None and not (stdin_dash and path == STDIN):
+        yield check_input(path)
         return
     with tempfile.TemporaryDirectory(prefix="teleproc-") as d:
         target = Path(d) / (label_of(source) if label_of(source) not in ("-", "<bytes>", "<stream>") else name)

@@ -117,6 +117,7 @@ class TeleplanBuilder:
                 rec = self.c02(**values)
             else:
                 rec = claim.evolve(dc_seq=seq)
+            assert isinstance(rec, records.C02)
             out.append(rec.line)
             if note:
                 seq += 1
@@ -210,7 +211,7 @@ def _extra_records(lines: Sequence[str]) -> list[str]:
     remittance's VRC and the file's VTC counts are brought up to date."""
     rc = records.record_class
     parsed = [teleproc.parse_line(x) for x in lines]
-    s21 = next(r for r in parsed if r.CODE == "S21")
+    s21 = next(r for r in parsed if isinstance(r, records.S21))
     common: dict[str, Any] = dict(data_centre=s21.data_centre, payee=s21.payee)
     made = {code: rc(code)(**{k: v for k, v in common.items() if k in rc(code).FIELDS}).line
             for code in ("M01", "B14", "S00", "S23", "S24", "S25")}
@@ -220,6 +221,7 @@ def _extra_records(lines: Sequence[str]) -> list[str]:
            + [made[c] for c in ("S00", "S23", "S24", "S25")] + list(lines[first_s22:]))
     vrc = next(i for i, x in enumerate(out) if x.startswith("VRC"))      # the first remittance's
     old = teleproc.parse_line(out[vrc])
+    assert isinstance(old, records.VRC)
     out[vrc] = old.evolve(record_count=old.record_count + 4).line           # + S00 S23 S24 S25
     vtc = teleproc.parse_line(out[-1])
     changes: dict[str, Any] = {}
