@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -278,6 +279,19 @@ def main(argv=None) -> int:
         return 2
     except OSError as e:
         sys.stderr.write(f"teleproc: {printable(str(e.filename or ''))}: {e.strerror}\n")
+        return 2
+    except sqlite3.Error as e:       # a store error no command turned into a StoreError itself
+        from . import store
+        sys.stderr.write(f"teleproc: {printable(str(store.error(getattr(args, 'state', None) or 'the state store', e)))}\n")
+        return 2
+    except Exception as e:           # never a traceback to a user (TELEPROC_DEBUG=1 shows it)
+        if os.environ.get("TELEPROC_DEBUG"):
+            raise
+        import traceback
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        sys.stderr.write(f"teleproc: internal error ({type(e).__name__} at {Path(where.filename).name}:"
+                         f"{where.lineno}); nothing was committed by the failing step; please report it "
+                         "(TELEPROC_DEBUG=1 shows the traceback)\n")
         return 2
 
 

@@ -245,9 +245,9 @@ def _writable(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     for p in (path, folder, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if p.exists() and not os.access(p, os.W_OK):
-            raise StoreError(f"{path}: the state store is read only ({'its folder ' + str(folder) if p == folder else p} "
-                             "cannot be written); this command writes to it, the reading commands "
-                             "(runs, reissue, msoc, panel) can use it")
+            what = ("the file" if p == path else f"its folder {folder}" if p == folder else p.name)
+            raise StoreError(f"{path}: the state store is read only ({what} cannot be written); this "
+                             "command writes to it, the reading commands (runs, reissue, msoc, panel) can use it")
 
 
 def connect(path: str | Path, *, write: bool = True, new: bool = False,
@@ -273,6 +273,7 @@ def connect(path: str | Path, *, write: bool = True, new: bool = False,
     if write:
         _writable(p)
     folder = p.parent if str(p.parent) else Path(".")
+    conn = None
     try:
         if write:
             conn = _open(str(p), path, wait)
@@ -296,6 +297,9 @@ def connect(path: str | Path, *, write: bool = True, new: bool = False,
             _pragmas(conn)
             conn.execute("SELECT 1 FROM ledger LIMIT 1").fetchone()
     except sqlite3.Error as e:
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
         raise error(path, e, "cannot open the state store") from None
     return conn
 

@@ -182,6 +182,7 @@ def cmd_migrate(args) -> int:
     path = Path(args.state)
     _, version = store.check_file(path)
     if version == store.SCHEMA_VERSION:
+        store.connect(path, write=False).close()        # readable (a damaged store says so)
         sys.stderr.write(f"{path}: already at schema version {version}; nothing to do\n")
         return 0
     if version > store.SCHEMA_VERSION:
@@ -200,6 +201,10 @@ def cmd_migrate(args) -> int:
                 if current != version:
                     raise store.StoreError(f"{path}: another teleproc changed the schema meanwhile "
                                            f"(now version {current}); run migrate again")
+                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise store.StoreError(f"{path}: the state store is damaged ({check}); restore it from "
+                                           "a backup; it was not migrated")
                 try:
                     backup(path, target)
                 except OSError as e:

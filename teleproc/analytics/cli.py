@@ -40,9 +40,15 @@ def _ymd(text: str) -> date:
     try:
         if len(text) != 8 or not text.isdigit():
             raise ValueError
-        return datetime.strptime(text, "%Y%m%d").date()
+        d = datetime.strptime(text, "%Y%m%d").date()
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYYMMDD, found {text!r}") from None
+    if d.year < MIN_YEAR:        # the 12-month window before it must be a calendar date too
+        raise argparse.ArgumentTypeError(f"expected a date YYYYMMDD from {MIN_YEAR}0101 on, found {text!r}")
+    return d
+
+
+MIN_YEAR = 1900
 
 
 def _amount(text: str) -> int:

@@ -257,9 +257,13 @@ def parse_decimal(text: str, what: str, echo: bool = True) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:
         raise UsageError(f"{what}: not a number{found}") from None
-    if not value.is_finite() or value < 0:
-        raise UsageError(f"{what}: must be a number >= 0{', found ' + repr(text) if echo else ''}")
+    if not value.is_finite() or value < 0 or value > MAX_WEIGHT:
+        raise UsageError(f"{what}: must be a number >= 0 and at most {MAX_WEIGHT}"
+                         f"{', found ' + repr(text) if echo else ''}")
     return value
+
+
+MAX_WEIGHT = 1_000_000       # ACG weights are about 0.1 to 50; more is a typo, not a weight
 
 
 def read_weights(path: Path, categories: frozenset[str]) -> dict[str, Decimal]:
@@ -338,7 +342,12 @@ def parse_amount(text: str) -> int:
         raise ValueError(f"not an amount: {text!r}") from None
     if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
         raise ValueError(f"not an amount in dollars and cents: {text!r}")
+    if value > MAX_AMOUNT:
+        raise ValueError(f"an amount up to {MAX_AMOUNT:,} dollars, found {text!r}")
     return int(value * 100)
+
+
+MAX_AMOUNT = 10 ** 12
 
 
 def format_cents(cents: int) -> str:

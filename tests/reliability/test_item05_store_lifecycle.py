@@ -134,3 +134,74 @@ def test_migrate_refuses_what_it_cannot_migrate(tmp_path):
     r = tp("migrate", "--state", tmp_path / "nope.db")
     assert r.code == 2 and r.lines == [f"teleproc: no store at {tmp_path / 'nope.db'}; pass --new-store to create one"]
     assert files(tmp_path) == {"s.db", "r.txt", "other.db"}
+
+
+def test_a_read_only_store_refuses_writing_commands_and_serves_reading_ones(tmp_path):
+    """A read-only bind mount (tests run as root, which file modes do not stop)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "s.db"
+    assert adjudicate1(db, tmp_path / "r1.txt").code == 0
+    before = dump(db)
+    with read_only(folder):
+        for argv in (("adjudicate", DEMO / "submission-2.txt", "--state", db, "--out", tmp_path / "r2.txt",
+                      "--received", "20240405"),
+                     ("release", "--state", db, "--out", tmp_path / "r2.txt"),
+                     ("migrate", "--state", db)):
+            r = tp(*argv)
+            if argv[0] == "migrate":
+                assert r.code == 0 and "nothing to do" in r.err      # nothing to write
+                continue
+            assert r.code == 2, argv
+            assert r.lines == [f"teleproc: {db}: the state store is read only (the file cannot be "
+                               "written); this command writes to it, the reading commands (runs, reissue, msoc, "
+                               "panel) can use it"], r.lines
+        assert not (tmp_path / "r2.txt").exists()
+        r = tp("runs", "--state", db, "--format", "json")
+        assert r.code == 0 and [x["run"] for x in json.loads(r.out)] == [1]
+        r = tp("reissue", "--state", db, "--run", 1, "--out", tmp_path / "again.txt")
+        assert r.code == 0 and (tmp_path / "again.txt").read_bytes() == (tmp_path / "r1.txt").read_bytes()
+        for argv in (("msoc", "--state", db, "--period-end", "20241231", "--engine", "sqlite"),
+                     ("panel", "--state", db, "--engine", "sqlite")):
+            r = tp(*argv)
+            assert r.code == 0, r.err
+        assert files(folder) == {"s.db"}
+    assert dump(db) == before
+
+
+def test_a_store_others_can_read_gets_a_warning_naming_it(tmp_path):
+    db = tmp_path / "s.db"
+    assert adjudicate1(db, tmp_path / "r1.txt").code == 0
+    os.chmod(db, 0o644)
+    r = tp("runs", "--state", db)
+    assert r.code == 0
+    assert r.lines == [f"teleproc: warning: {db} can be read or written by other users (mode 0644); it holds "
+                       f"patient data: chmod 600 {db}"]
+    os.chmod(db, 0o600)
+    assert tp("runs", "--state", db).lines == []
+
+
+def test_the_store_and_its_wal_and_shm_are_0600_whatever_the_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        db = tmp_path / "s.db"
+        assert adjudicate1(db, tmp_path / "r1.txt").code == 0
+        reader = sqlite3.connect(db)               # keeps -wal/-shm in place while a run writes
+        reader.execute("SELECT count(*) FROM runs").fetchone()
+        assert adjudicate2(db, tmp_path / "r2.txt").code == 0
+        for name in ("s.db", "s.db-wal", "s.db-shm", "r1.txt", "r2.txt"):
+            assert os.stat(tmp_path / name).st_mode & 0o777 == 0o600, name
+        reader.close()
+    finally:
+        os.umask(old)
+
+
+def test_an_interrupted_creation_leaves_no_half_schema(tmp_path, monkeypatch):
+    db = tmp_path / "s.db"
+
+    def broken(conn, version):
+        raise sqlite3.OperationalError("disk I/O error")
+    monkeypatch.setattr(migrations, "upgrade", broken)
+    r = adjudicate1(db, tmp_path / "r1.txt")
+    assert r.code == 2 and str(db) in r.lines[0] and "cannot create the store" in r.lines[0]
+    assert files(tmp_path) == set()
