@@ -96,6 +96,9 @@ APPLICATION_ID = 0x54504C43
 _HEADER = b"SQLite format 3\x00"
 DEFAULT_WAIT = 600.0          # seconds a writer waits for another one (--wait)
 RETURN_PART = 8 << 20         # bytes of a return file per compressed part (return_files)
+# zlib level of a kept return file: 1 compresses a 100,000-claim file (17.3 MB) to 1.2 MB in 0.06 s
+# of CPU; level 6 to 0.94 MB in 0.12 s (measured; the run itself takes about 2.7 s)
+RETURN_ZLIB_LEVEL = 1
 
 
 class StoreError(TeleprocError):
@@ -758,7 +761,7 @@ class ReturnKeeper:
         self._buf, self._held = [], 0
         for i in range(0, len(data), RETURN_PART):
             self.conn.execute("INSERT INTO return_files(run_id, part, data) VALUES (?, ?, ?)",
-                              (self.run_id, self.part, zlib.compress(data[i:i + RETURN_PART], 6)))
+                              (self.run_id, self.part, zlib.compress(data[i:i + RETURN_PART], RETURN_ZLIB_LEVEL)))
             self.part += 1
 
     def close(self) -> tuple[str, int]:
