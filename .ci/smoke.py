@@ -62,6 +62,12 @@ run("teleproc", "validate", FIX / "submissions" / "defects.txt", rc=1)
 r = run("teleproc", "validate", "--format", "json", FIX / "submissions" / "defects.txt", rc=1)
 want = json.loads((FIX / "submissions" / "defects.expected.json").read_text("ascii"))
 check(len(json.loads(r.stdout)) == len(want), "validate --format json: every expected finding")
+r = run("teleproc", "validate", "-", stdin=(FIX / "submissions" / "defects.txt").read_bytes(), rc=1)
+check(r.stdout.startswith(b"-:2:"), "validate - (standard input)")
+r = run("teleproc", "validate", "--format", "sarif", FIX / "submissions" / "defects.txt", rc=1)
+check(json.loads(r.stdout)["version"] == "2.1.0", "validate --format sarif")
+r = run("teleproc", "completion", "bash")
+check(b"complete -o default" in r.stdout, "completion bash")
 jsonl = WORK / "variants.jsonl"
 run("teleproc", "parse", FIX / "submissions" / "variants.txt", "--out", jsonl)
 rebuilt = WORK / "variants.txt"

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import sys
 import time
@@ -42,7 +43,7 @@ from .errors import OutputError, TeleprocError, UsageError, printable
 from .log import logger
 from .remit import ReturnFileBuilder
 from .settings import Settings, add_arguments as add_settings_arguments, from_args as settings_from
-from .progress import Progress
+from .progress import Progress, estimate_lines
 from .validate import FileReader, next_seq
 
 
@@ -370,7 +371,7 @@ def run_adjudicate(args, out=None, reader=FileReader, result: dict | None = None
                 builder.add(claim, decision, held_received)
                 released += 1
             reader = reader(path, settings, text_fees=adj.lane.texts)
-            prog = Progress("adjudicate")
+            prog = Progress("adjudicate", total=estimate_lines(path))
             n = _decide_all(adj, builder, reader, received, prog)
             prog.done()
             if n != claim_lines:   # every claim line gets its answer, or nothing is committed
@@ -576,12 +577,42 @@ def _summary_text(summary: dict, out) -> None:
 
 
 def cmd_adjudicate(args) -> int:
+    """``--out -``: the return file is written beside the store as usual (STATE.return.txt, the
+    same guarantees), the run commits, then the file is copied to standard output."""
+    to_stdout = args.out == "-"
+    if to_stdout:
+        for other in ("report", "trace"):
+            if getattr(args, other, None) == "-":
+                raise UsageError(f"'-' (standard output) for two outputs: --out and --{other}")
+        state = Path(args.state)
+        args.out = str(state.with_name(f"{state.name}.return.txt"))
     try:
-        return run_adjudicate(args)
+        code = run_adjudicate(args)
     except SubmissionRejected as e:
         sys.stderr.write(f"teleproc: submission rejected: {printable(str(e), keep_newlines=True)}\n")
         logger(command="adjudicate").warning("rejected", file=Path(args.submission).name)
         return 1
+    if to_stdout and code == 0:
+        try:
+            with open(args.out, "rb") as fh:
+                shutil.copyfileobj(fh, getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout))
+            sys.stdout.flush()
+        except OSError as e:
+            sys.stderr.write(f"teleproc: the run is committed and its return file is {printable(args.out)}; "
+                             f"copying it to standard output failed ({e.strerror}): use that file, or "
+                             "teleproc reissue to write it again\n")
+            return 2
+    return code
+
+
+class _TextSink:
+    """Bytes onto a text stream (a host that replaced sys.stdout with a text-only object)."""
+
+    def __init__(self, out) -> None:
+        self.out = out
+
+    def write(self, b: bytes) -> int:
+        return self.out.write(b.decode("ascii"))
 
 
 def cmd_release(args) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from . import __version__
 from .errors import RecordError, TeleprocError, UsageError, printable
 from .log import configure, logger
-from .progress import Progress
+from .progress import Progress, estimate_lines
 from . import settings
 
 
@@ -36,49 +36,81 @@ def _guard(args, *outputs: str) -> None:
 
 # --- validate ---------------------------------------------------------------------------------
 def cmd_validate(args) -> int:
+    """Several files; ``-`` is standard input (once). Text streams as it reads; the other formats
+    (findings_out) print when every file is read. Exit 1 when a finding at or above --fail-on."""
+    from . import findings_out, sources
     from .validate import FileReader
-    path = _input(args.file)
-    reader = FileReader(path, settings.from_args(args))
-    t0 = time.perf_counter()
-    findings = []
-    prog = Progress("validate")
-    out = sys.stdout
+    paths = args.file
+    if paths.count("-") > 1:
+        raise UsageError("validate: '-' (standard input) can be read once only")
+    for p in paths:                               # every input checked before any work
+        if p != "-":
+            _input(p)                             # a file, a FIFO or a device; not a folder
+    s = settings.from_args(args)
     text = args.format == "text"
-    n = 0
-    every = prog.every if prog.on else 0
+    left = args.max_errors                        # findings still to print (None: all)
+    out = sys.stdout
     write = out.write
-    for item in reader:          # the hot loop: a clean item costs one test
-        if every:
-            n += 1
-            if n % every == 0:
-                prog.tick(n)
-        if item.findings or item.notes:
-            for group in (item.findings, *(x.findings for x in item.notes)):
-                for f in group:
-                    if text:
-                        write(f"{f.severity}: {f.message}\n")
-                    else:
-                        findings.append(f.to_dict())
-    prog.done()
-    if not text:
-        json.dump(findings, out, indent=1)
-        out.write("\n")
+    results = []
+    failed = False
+    for path in paths:
+        t0 = time.perf_counter()
+        findings = []
+        prog = Progress("validate", total=None if path == "-" else estimate_lines(path))
+        n = 0
+        every = prog.every if prog.on else 0
+        with sources.open_source(path, stdin_dash=True) as fh:
+            reader = FileReader(fh, s, label=sources.label_of(path))
+            for item in reader:          # the hot loop: a clean item costs one test
+                if every:
+                    n += 1
+                    if n % every == 0:
+                        prog.tick(n)
+                if item.findings or item.notes:
+                    for group in (item.findings, *(x.findings for x in item.notes)):
+                        for f in group:
+                            if not text:
+                                findings.append(f)
+                            elif left is None or left > 0:
+                                write(findings_out.text_line(path, f))
+                                if left is not None:
+                                    left -= 1
+        prog.done()
+        result = findings_out.FileResult(path, reader, findings)
+        results.append(result)
+        if text:
+            out.write(result.summary(printable))
+        failed = failed or result.errors > 0 or (args.fail_on == "warning" and result.warnings > 0)
+        logger().info("validate", file=sources.label_of(path), side=reader.side, lines=reader.lines,
+                      errors=result.errors, warnings=result.warnings,
+                      seconds=round(time.perf_counter() - t0, 3))
+    if text:
+        total = sum(r.errors + r.warnings for r in results)
+        if args.max_errors is not None and total > args.max_errors:
+            out.write(f"{total - args.max_errors} more findings not printed (--max-errors {args.max_errors})\n")
     else:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(reader.counts.items()) if v)
-        out.write(f"{printable(path.name)}: {reader.side or 'empty'} file, {reader.lines} lines ({counts}): "
-                  f"{reader.errors_total} errors, {reader.findings_total - reader.errors_total} warnings\n")
-    logger().info("validate", file=path.name, side=reader.side, lines=reader.lines,
-                  errors=reader.errors_total, warnings=reader.findings_total - reader.errors_total,
-                  seconds=round(time.perf_counter() - t0, 3))
-    return 1 if reader.errors_total else 0
+        findings_out.write(args.format, results, out, args.max_errors, __version__)
+    return 1 if failed else 0
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("expected 0 or more")
+    return n
 
 
 # --- parse / build / roundtrip -------------------------------------------------------------------
 def cmd_parse(args) -> int:
     from .codec import parse_line
-    from .io import AtomicWriter, read_lines
+    from .io import AtomicWriter
     from .jsonl import to_json
-    path = _input(args.file)
+    from . import sources
+    from .io import split_ending
+    path = _input(args.file) if args.file != "-" else Path("-")      # -: standard input
     _guard(args, "out")
     bad = 0
     n = 0
@@ -87,7 +119,9 @@ def cmd_parse(args) -> int:
             write = lambda s: sys.stdout.write(s + "\n")  # noqa: E731
         else:  # atomically: a failure part-way leaves no partial file
             write = stack.enter_context(AtomicWriter(args.out, "\n")).write_line
-        for no, text, _ in read_lines(path):
+        fh = stack.enter_context(sources.open_source(args.file, stdin_dash=True))
+        for no, raw in enumerate(fh, 1):
+            text = split_ending(raw)[0]
             n += 1
             try:
                 rec = parse_line(text, no, path.name)
@@ -101,19 +135,34 @@ def cmd_parse(args) -> int:
     return 1 if bad else 0
 
 
+@contextlib.contextmanager
+def _stdin_utf8():
+    """Standard input as UTF-8 text (build's JSON Lines), left open."""
+    import io
+    buf = getattr(sys.stdin, "buffer", None)
+    if buf is None:
+        yield sys.stdin
+        return
+    w = io.TextIOWrapper(buf, encoding="utf-8")
+    try:
+        yield w
+    finally:
+        w.detach()
+
+
 def cmd_build(args) -> int:
     from .io import AtomicWriter
     from .jsonl import from_json
     from .reference import ref_build
     import construct
-    path = _input(args.file)
+    path = _input(args.file) if args.file != "-" else Path("-")      # -: standard input
     _guard(args, "out")
     s = settings.from_args(args)
     bad = 0
     n = 0
     target = args.out
     lines = []
-    with open(path, encoding="utf-8") as fh:
+    with (open(path, encoding="utf-8") if args.file != "-" else _stdin_utf8()) as fh:
         try:
             for no, raw in enumerate(fh, 1):
                 if not raw.strip():
@@ -213,24 +262,33 @@ def build_parser() -> argparse.ArgumentParser:
                     "or I/O error.")
     _formats_arg(p, None)
     p.add_argument("--version", action=_Version, help="the version, the tables' extraction dates and the data folder")
+    p.add_argument("--log-format", default=os.environ.get("TELEPROC_LOG_FORMAT", "auto"),
+                   choices=("auto", "text", "json"),
+                   help="log events: auto = readable text on a terminal, JSON when piped (default)")
     p.add_argument("--log-level", default=os.environ.get("TELEPROC_LOG_LEVEL", "INFO"),
                    choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
                    help="JSON log events on stderr at this level and above (default INFO)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     v = sub.add_parser("validate", help="check a submission or return file; every defect with line, column and field")
-    v.add_argument("file")
-    v.add_argument("--format", choices=("text", "json"), default="text")
+    v.add_argument("file", nargs="+", help="files to check; - is standard input")
+    v.add_argument("--format", choices=("text", "json", "jsonl", "sarif", "junit", "github"), default="text",
+                   help="text: path:line:col: severity: message; json: one array; jsonl: one finding a "
+                        "line; sarif: SARIF 2.1.0; junit: one testcase per file, one failure per finding; "
+                        "github: workflow annotations")
+    v.add_argument("--max-errors", type=_count, metavar="N", help="print at most N findings (all are counted)")
+    v.add_argument("--fail-on", choices=("warning", "error"), default="error",
+                   help="exit 1 when a finding of this severity or worse is found (default error)")
     settings.add_arguments(v)
     v.set_defaults(func=cmd_validate)
 
     pa = sub.add_parser("parse", help="file -> JSON Lines, one object per record")
-    pa.add_argument("file")
+    pa.add_argument("file", help="the file to read; - is standard input")
     pa.add_argument("--out", help="write here instead of stdout")
     pa.set_defaults(func=cmd_parse)
 
     b = sub.add_parser("build", help="JSON Lines -> fixed-width file (construct reference builder)")
-    b.add_argument("file")
+    b.add_argument("file", help="JSON Lines to read; - is standard input")
     b.add_argument("--out", help="write here (atomically) instead of stdout")
     settings.add_arguments(b)
     b.set_defaults(func=cmd_build)
@@ -240,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_roundtrip)
 
     for module in ("teleproc.batch", "teleproc.analytics.cli", "teleproc.explain", "teleproc.claim_export", "teleproc.reconcile", "teleproc.conformance.cli",
-                   "teleproc.storecmd"):
+                   "teleproc.storecmd", "teleproc.completion"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as e:
@@ -248,8 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         mod.register(sub)
-    for sp in sub.choices.values():  # --log-level, --formats also after the subcommand
+    for sp in sub.choices.values():  # --log-level, --log-format, --formats also after the subcommand
         _formats_arg(sp, argparse.SUPPRESS)
+        sp.add_argument("--log-format", default=argparse.SUPPRESS, choices=("auto", "text", "json"),
+                        help=argparse.SUPPRESS)
         sp.add_argument("--log-level", default=argparse.SUPPRESS,
                         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), help=argparse.SUPPRESS)
     return p
@@ -265,7 +325,7 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return 2 if e.code not in (0, None) else 0
-    configure(args.log_level)
+    configure(args.log_level, fmt=args.log_format)
     try:
         from . import data
         data.set_override(args.formats)

@@ -26,14 +26,22 @@ class _CurrentStderr:
 _STDERR = _CurrentStderr()
 
 
-def configure(level: str = "INFO", stream=None) -> None:
-    """JSON lines on stderr (or ``stream``). Safe to call more than once."""
+def configure(level: str = "INFO", stream=None, fmt: str = "json") -> None:
+    """Log events on stderr (or ``stream``) at ``level`` and above. ``fmt``: ``json`` (one JSON
+    object a line), ``text`` (key=value, readable), ``auto`` (text on a terminal, JSON when
+    piped or redirected). Safe to call more than once."""
     global _configured
+    if fmt == "auto":
+        target = stream or sys.stderr
+        fmt = "text" if getattr(target, "isatty", lambda: False)() else "json"
+    renderer = (structlog.processors.JSONRenderer(sort_keys=True) if fmt == "json" else
+                structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"],
+                                                      sort_keys=True))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(sort_keys=True),
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
         logger_factory=structlog.PrintLoggerFactory(stream or _STDERR),

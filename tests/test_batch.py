@@ -245,9 +245,9 @@ def test_progress_on_a_terminal_only(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(batch, "_adjudicator", lambda *a, **kw: ScriptedAdjudicator([PAID]))
     sub = tmp_path / "sub.txt"
     write_submission(sub, [("11111", PHNS[i % 5], 1000 + i, False) for i in range(12)])
-    monkeypatch.setattr(progress.Progress, "__init__", lambda self, label, every=5: (
+    monkeypatch.setattr(progress.Progress, "__init__", lambda self, label, every=5, total=None: (
         setattr(self, "on", True), setattr(self, "label", label), setattr(self, "every", every),
-        setattr(self, "t0", 0.0), None)[-1])
+        setattr(self, "total", total), setattr(self, "t0", 0.0), None)[-1])
     batch.run_adjudicate(args_for(tmp_path, sub), out=open("/dev/null", "w"))
     err = capsys.readouterr().err
     assert "adjudicate: 5 records" in err and "adjudicate: 10 records" in err

@@ -37,7 +37,8 @@ def test_validate_text_output(capsys):
     lines = out.strip().splitlines()
     assert len(lines) == len(EXPECTED) + 1
     for e, line in zip(EXPECTED, lines):
-        assert line.startswith(f"error: defects.txt:{e['line']}:{e['column']}-{e['end_column']}: {e['record_type']}")
+        # path:line:col: severity: message, the path as given (issue 9)
+        assert line.startswith(f"{DEFECTS}:{e['line']}:{e['column']}: error: {e['record_type']}")
         if e["code"]:
             assert line.endswith(f"[{e['code']}]")
     assert lines[-1].endswith(f"{len(EXPECTED)} errors, 0 warnings")

@@ -173,9 +173,10 @@ def _emit(args, rows, columns) -> None:
     if sink is not None:            # the Python API (teleproc.msoc / teleproc.panels): the rows
         sink(rows)
         return
-    fmt = args.format or ("json" if args.out and args.out.suffix.lower() == ".json" else "csv")
+    out = None if args.out is None or str(args.out) == "-" else args.out    # -: standard output
+    fmt = args.format or ("json" if out and out.suffix.lower() == ".json" else "csv")
     text = render(rows, columns, fmt)
-    if args.out:
+    if out:
         write_atomic(args.out, text)
     else:
         sys.stdout.write(text)

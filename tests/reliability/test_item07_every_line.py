@@ -94,7 +94,7 @@ def test_validate_reports_the_same_lines(tp, tmp_path):
     lines[4] = "CO2" + lines[4][3:]
     sub = write(tmp_path / "bad.txt", lines)
     r = tp("validate", sub)
-    assert r.code == 1 and "bad.txt:5:1-3: CO2 record_code" in r.out
+    assert r.code == 1 and "bad.txt:5:1: error: CO2 record_code" in r.out
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
