@@ -91,6 +91,16 @@ r = run("teleproc", "msoc", "--state", state, "--period-end", "20241231", "--def
 check(r.stdout.startswith(b"practitioner_number,"), "msoc CSV")
 r = run("teleproc", "panel", "--state", state, "--format", "json")
 check(isinstance(json.loads(r.stdout), (list, dict)), "panel JSON")
+# the store's other commands (issues 8, 11): from the wheel on the demo store
+run("teleproc", "runs", "--state", state)
+run("teleproc", "holds", "--state", state)
+run("teleproc", "reissue", "--state", state, "--run", "1", "--out", WORK / "reissued-1.txt")
+check((WORK / "reissued-1.txt").read_bytes() == ret1.read_bytes(), "reissue gives run 1's return file again")
+run("teleproc", "explain", "--state", state, "--run", "1", "--record", "3")
+r = run("teleproc", "claims", "--state", state, "--format", "csv", "--out", "-")
+check(r.stdout.startswith(b"line_id,"), "claims CSV on stdout")
+run("teleproc", "reconcile", DEMO / "submission.txt", "--returns", ret1)
+run("teleproc", "migrate", "--state", state)
 run("teleproc", "adjudicate", DEMO / "submission.txt", "--state", WORK / "none.db", "--out", WORK / "x.txt",
     "--received", "20240305", rc=2)      # no store, no --new-store: usage error, no traceback
 
