@@ -112,32 +112,34 @@ class FileReader:
 
     # --- the stream ---------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
-        """The file's items: a submission or a return file, told by its first record."""
+        """The file's items: a submission or a return file, told by its first record. Returns
+        the reader of that kind itself (no generator in between: one less frame per line); it
+        closes the file when it ends or is closed."""
         self.counts.setdefault("C02", 0)
-        fh = None
+        own = self._stream is None            # a stream we were given (stdin) stays open
+        fh = open_text(self.path) if own else self._stream
         try:
-            fh = open_text(self.path) if self._stream is None else self._stream
-            start = fh.tell() if self._stream is not None and fh.seekable() else 0
+            start = 0 if own or not fh.seekable() else fh.tell()
             first = fh.readline()
-            if not first:        # not one line: nothing to answer, nothing to return
-                self.lines = 0
-                f = Finding(0, 1, 1, "file", "", "empty", "at least one record", "", "", self.label)
-                self._count(f)
-                yield Item(0, "", None, "", "", [f], False)
-                return
-            self.side = "submission" if first[:3] in SUBMISSION_CODES else "return"
-            if fh.seekable():           # read the first line again in the loop: no wrapper per line
-                fh.seek(start)
-                lines = enumerate(fh, 1)
-            else:
-                lines = enumerate(chain((first,), fh), 1)
-            if self.side == "submission":
-                yield from self._submission(lines)
-            else:
-                yield from self._return_file(lines)
-        finally:   # also when the consumer stops early
-            if fh is not None and self._stream is None:
+        except BaseException:
+            if own:
                 fh.close()
+            raise
+        if not first:        # not one line: nothing to answer, nothing to return
+            if own:
+                fh.close()
+            self.lines = 0
+            f = Finding(0, 1, 1, "file", "", "empty", "at least one record", "", "", self.label)
+            self._count(f)
+            return iter((Item(0, "", None, "", "", [f], False),))
+        self.side = "submission" if first[:3] in SUBMISSION_CODES else "return"
+        if fh.seekable():           # read the first line again in the loop: no wrapper per line
+            fh.seek(start)
+            lines = enumerate(fh, 1)
+        else:
+            lines = enumerate(chain((first,), fh), 1)
+        fh = fh if own else None    # what the kind's reader closes when it ends
+        return self._submission(fh, lines) if self.side == "submission" else self._return_file(fh, lines)
 
     def _record(self, c, code: str, text: str, no: int):
         """The format stage every line meets (both readers): (record or a salvaged one, findings)."""
@@ -158,7 +160,7 @@ class FileReader:
         self._count(f)
         return Item(no, code, None, text, ending, [f], False)
 
-    def _submission(self, lines) -> Iterator[Item]:
+    def _submission(self, fh, lines) -> Iterator[Item]:
         """A submission: VS1, then claims (C02 with their N01 notes) in data-centre sequence."""
         codecs_ = self._codecs
         counts = self.counts
@@ -281,7 +283,9 @@ class FileReader:
                     continue
                 self._count_all(findings)
                 yield Item(no, code, rec, text, ending, findings, not any(x.severity == ERROR for x in findings))
-        finally:
+        finally:   # also when the consumer stops early
+            if fh is not None:
+                fh.close()
             counts["C02"] += fast_c02
             self.last_seq = last_seq
         self.lines = no
@@ -290,9 +294,16 @@ class FileReader:
         elif pending_c02 is not None:
             yield self._close_claim(pending_c02)
 
-    def _return_file(self, lines) -> Iterator[Item]:
+    def _return_file(self, fh, lines) -> Iterator[Item]:
         """A return file: C12s, remittances (S21, claim lines, S22..., VRC with its count), VTC
         last with the file's counts."""
+        try:
+            yield from self._return_items(lines)
+        finally:
+            if fh is not None:
+                fh.close()
+
+    def _return_items(self, lines) -> Iterator[Item]:
         codecs_ = self._codecs
         remit_open = False
         remit_s = 0
