@@ -16,6 +16,7 @@ from . import bundle as B
 def cmd_init(args) -> int:
     from .kit import build_kit, parse_categories, scenarios_toml
     kit = build_kit(args.data_centre, args.payee, args.practitioner, parse_categories(args.categories))
+    _guard_folder(args.dir)
     with B.OutputFolder(args.dir, args.force) as root:
         B.write_text(root / "scenarios.toml", scenarios_toml(kit))
         B.write_text(root / "README.md", kit_readme(kit))
@@ -103,6 +104,7 @@ def cmd_generate(args) -> int:
     kit = load(args.dir)
     files = negative_files(kit) if args.negatives else reference_files(kit)
     eol = "\r\n"
+    _guard_folder(args.out, inputs=[("DIR", Path(args.dir) / "scenarios.toml")])
     with B.OutputFolder(args.out, args.force, [Path(args.dir)]) as root:
         for name, lines in files:
             B.write_bytes(root / name, (eol.join(lines) + eol).encode("ascii"))
@@ -110,8 +112,15 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def _guard_folder(folder, inputs=(), stores=()) -> None:
+    """The one output-path guard (teleproc.paths), for an output folder: never an input or the store."""
+    from ..paths import guard_outputs
+    guard_outputs([], inputs=inputs, stores=stores, folders=[("--out", folder)])
+
+
 def cmd_run(args) -> int:
     from .run import cmd_run as run
+    _guard_folder(args.out, inputs=[("FILE", f) for f in args.files], stores=[("--state", args.state)])
     args.stdout = sys.stdout
     return run(args)
 
@@ -147,11 +156,11 @@ def cmd_report(args) -> int:
     if args.out in (None, "-"):
         sys.stdout.write(text)
     else:
+        from ..paths import guard_outputs
         out = Path(args.out)
         if B._inside(out, bundle):
             raise UsageError(f"--out {out}: inside the bundle; report never touches the bundle")
-        if out.parent and not out.parent.is_dir():
-            raise UsageError(f"--out {out}: no folder {out.parent}")
+        guard_outputs([("--out", out)], inputs=[("BUNDLE/report.json", bundle / "report.json")])
         B.write_text(out, text)
     return 0
 

@@ -207,6 +207,8 @@ def balance(path: Path) -> list[str]:
 
 
 def cmd_returns(args) -> int:
+    from .cli import _guard_folder
+    _guard_folder(args.out)
     files = pack()
     with B.OutputFolder(args.out, args.force) as root:
         for name, lines in files:
