@@ -104,6 +104,17 @@ run("teleproc", "migrate", "--state", state)
 run("teleproc", "adjudicate", DEMO / "submission.txt", "--state", WORK / "none.db", "--out", WORK / "x.txt",
     "--received", "20240305", rc=2)      # no store, no --new-store: usage error, no traceback
 
+# conformance: the kit catalogue, layouts and schema come from the wheel's data folder
+kit, gold, bundle, pack = WORK / "kit", WORK / "gold", WORK / "bundle", WORK / "pack"
+run("teleproc", "conformance", "init", kit)
+run("teleproc", "conformance", "generate", kit, "--out", gold)
+run("teleproc", "conformance", "run", kit, *sorted(gold.glob("*.txt")), "--out", bundle)
+run("teleproc", "conformance", "verify", bundle)
+r = run("teleproc", "conformance", "report", bundle, "--format", "json")
+check(json.loads(r.stdout)["verdict"] == "pass", "conformance report verdict")
+run("teleproc", "conformance", "returns", "--out", pack)
+run("teleproc", "conformance", "init", kit, rc=2)      # non-empty folder without --force
+
 # commands this script does not know yet: they must at least start from the wheel
 r = run(BIN / "python", "-c", "from teleproc.cli import build_parser; import argparse\n"
         "p = build_parser(); a = [x for x in p._actions if isinstance(x, argparse._SubParsersAction)][0]\n"

@@ -294,6 +294,12 @@ def judge(case, fr: FileRun, it: dict, matched_by: str, kit: Kit, taken: dict) -
         ref = f"{orec.data_centre}{orec.dc_seq:07d}{(ofr.received or '').replace('-', '')}"
     findings += [finding_dict(f, "L6") for f in recipe_findings(case, it["code"], rec, it["notes"], it["line"],
                                                                    fr.name, want, ref)]
+    if matched_by == "recipe" and it["code"] in ("C02", "B04"):
+        from ..layout import layout as L
+        f = L(it["code"]).field("folio")
+        got = f"{rec.folio:07d}" if isinstance(rec.folio, int) else str(rec.folio)
+        findings.append(finding_dict(Finding(it["line"], f.start, f.end, it["code"], "folio", "recipe",
+                                             f"the case's office folio {case.folio}", got, "", fr.name, WARNING), "L6"))
     findings += [finding_dict(f) for f in fr.file_findings if f.severity == ERROR and fr.broken]
     answer = pre_edit(fr, it)
     expect = case.expect

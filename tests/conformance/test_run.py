@@ -209,6 +209,7 @@ def test_claim_matched_by_recipe_when_folio_differs(kit_gold, tmp_path):
     assert run(kit, sorted(d.iterdir()), tmp_path / "b") == 0
     c = cases(tmp_path / "b")["01.1"]
     assert c["status"] == "pass" and c["actual"]["matched_by"] == "recipe"
+    assert [(f["severity"], f["field"], f["found"]) for f in c["findings"]] == [("warning", "folio", "7777777")]
 
 
 def test_report_renders_without_touching_the_bundle(kit_gold, tmp_path, capsys):
@@ -243,3 +244,37 @@ def test_bad_arguments_exit_2(tmp_path):
     assert cli("conformance", "run", kit, tmp_path / "missing.txt", "--out", tmp_path / "b") == 2
     (kit / "scenarios.toml").write_text("format = 7\n")
     assert cli("conformance", "generate", kit, "--out", tmp_path / "g") == 2
+
+
+def test_state_carries_sequence_across_runs(kit_gold, tmp_path):
+    tmp, kit, gold = kit_gold
+    db = tmp_path / "state.db"
+    assert run(kit, gold, tmp_path / "b1", "--state", db) == 2            # no store there, no --new-store
+    assert run(kit, gold, tmp_path / "b1", "--state", db, "--new-store") == 0
+    assert (db.stat().st_mode & 0o777) == 0o600
+    # the same files again: their numbers are already committed (TETA-022 for every file)
+    assert run(kit, gold, tmp_path / "b2", "--state", db) == 1
+    r = report(tmp_path / "b2")
+    assert all([x["code"] for x in f["findings"]] == ["TETA-022"] for f in r["files"])
+    # the negative suite is numbered after the reference files: it continues on the same store
+    neg = generate(kit, tmp_path / "neg", "--negatives")
+    assert run(kit, neg, tmp_path / "b3", "--state", db) == 0
+    assert report(tmp_path / "b3")["suite"] == "negatives"
+
+
+def test_canary_phn_never_reaches_output_or_report(kit_gold, tmp_path, capsys):
+    tmp, kit, gold = kit_gold
+    canary = b"9698658215"          # a valid PHN (STDNUM) that is in no kit file
+    d = tmp_path / "g"
+    shutil.copytree(gold[0].parent, d)
+    p = d / "01-regular.txt"
+    p.write_bytes(p.read_bytes().replace(b"9151210417", canary, 1))
+    capsys.readouterr()
+    assert run(kit, sorted(d.iterdir()), tmp_path / "b") == 1
+    out = capsys.readouterr()
+    assert canary.decode() not in out.out + out.err and "8215" in out.out     # masked, not dropped
+    c = cases(tmp_path / "b")["01.1"]
+    assert c["status"] == "fail" and any(f["layer"] == "L6" and f["field"] == "phn" for f in c["findings"])
+    for name, data in tree(tmp_path / "b").items():
+        if not name.startswith(("submissions/", "returns/")):
+            assert canary not in data, name
