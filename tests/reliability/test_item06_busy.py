@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -95,6 +96,24 @@ def test_the_second_writer_goes_on_when_the_first_has_finished(tmp_path):
     assert (tmp_path / "r2.txt").read_bytes() == (DEMO / "expected-return-2.txt").read_bytes()
 
 
+def _wait_until_write_locked(db, proc, limit=120.0):
+    """Return once another connection holds the store's write lock (our BEGIN IMMEDIATE is
+    refused): a fixed sleep raced with the first run's start on a loaded machine."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the first run ended before it was seen holding the lock"
+        probe = sqlite3.connect(str(db), timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            return
+        finally:
+            probe.close()
+        time.sleep(0.01)
+    raise AssertionError("the first run never took the write lock")
+
+
 def test_two_teleproc_runs_at_once_never_pay_twice(tmp_path):
     """The same submission twice at once (the second with --allow-sequence-gap): the second
     waits for the first and finds every claim already answered; with a short --wait it stops
@@ -118,10 +137,7 @@ def test_two_teleproc_runs_at_once_never_pay_twice(tmp_path):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
     first = run(tmp_path / "a.txt")
-    deadline = time.monotonic() + 60          # the first has opened the store (its -wal) ...
-    while not Path(f"{db}-wal").exists() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.3)                           # ... and begun its run (it takes a few seconds)
+    _wait_until_write_locked(db, first)       # the first run holds the store's write lock
     busy = run(tmp_path / "b.txt", "--wait", "0.05")
     second = run(tmp_path / "c.txt")
     outs = [p.communicate(timeout=300) for p in (first, busy, second)]
