@@ -101,7 +101,9 @@ def test_wrong_paths_never_change_the_store(template, tmp_path_factory, capsys, 
         err = capsys.readouterr().err
         assert code in (0, 1, 2) and "Traceback" not in err
         committed = runs(w / "state.db")
-        if code == 0 and command in ("adjudicate", "release"):
+        if code == 0 and command == "release" and "nothing to release" in err:
+            assert dump(w / "state.db") == before      # issue 11: no run recorded, --out untouched
+        elif code == 0 and command in ("adjudicate", "release"):
             assert committed == n + 1
         elif "committed; report not written" in err:
             assert code == 2 and committed == n + 1
