@@ -235,8 +235,23 @@ def _engine(args, command: str):
         if name == "sqlite":
             yield None
             return
-        engine, summary = en.open_engine(name, conn, args.state, args.dataset,
-                                         spark_master=args.spark_master)
+        try:
+            engine, summary = en.open_engine(name, conn, args.state, args.dataset,
+                                             spark_master=args.spark_master)
+        except (OSError, OutputError) as e:
+            if args.engine is not None or args.dataset is not None:
+                raise
+            # The default dataset sits beside the store; beside a read-only store (a reading
+            # command must accept one, issue 8) it cannot be brought up to date: the SQLite
+            # reference gives the same rows, without writing.
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            print(f"teleproc {command}: the dataset beside the store cannot be written ({reason}); "
+                  "using the SQLite engine", file=sys.stderr)
+            args.engine_used = "sqlite"
+            engine = None
+        if engine is None:
+            yield None
+            return
         if summary is not None:                  # a log event, not a line of the summary
             logger(command=command).info("dataset_refreshed", **summary)
         try:
