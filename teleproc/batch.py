@@ -40,6 +40,7 @@ from . import store
 from . import summary as summary_words
 from .claims import claim_from_item, claim_from_text
 from .errors import OutputError, TeleprocError, UsageError, printable
+from .io import sha256_file
 from .log import logger
 from .remit import ReturnFileBuilder
 from .settings import Settings, add_arguments as add_settings_arguments, from_args as settings_from
@@ -69,14 +70,6 @@ def _ts_arg(s: str) -> datetime:
         except ValueError:
             pass
     raise argparse.ArgumentTypeError(f"expected a timestamp 'CCYY-MM-DD HH:MM:SS', got {s!r}")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _registry(args):
@@ -342,7 +335,7 @@ def run_adjudicate(args, out=None, reader=FileReader, result: dict | None = None
     gc.disable()   # millions of short-lived acyclic objects: reference counting frees them
     try:
         with _job(conn, args) as job:
-            run_id = _new_run(conn, "adjudicate", path.name, _sha256(path), None, None, None,
+            run_id = _new_run(conn, "adjudicate", path.name, sha256_file(path), None, None, None,
                               received, payment_date)
             adj = _adjudicator(conn, run_id, received, args, registry)
             header, claim_lines, unknown = _light_scan(path, settings, adj)

@@ -377,3 +377,13 @@ class AtomicWriter:
                 os.unlink(self._tmp)
             except OSError:
                 pass
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MB blocks: run, manifest and bundle digests."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

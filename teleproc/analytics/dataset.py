@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 from teleproc import store
 from teleproc.analytics import schema
 from teleproc.errors import UsageError
-from teleproc.io import AtomicWriter, remove_stale_temps
+from teleproc.io import AtomicWriter, remove_stale_temps, sha256_file
 
 MANIFEST = "_manifest.json"
 LINES = "lines"
@@ -77,14 +76,6 @@ def atomic_file(path: Path):
     (``teleproc.io.AtomicWriter``: temp file beside ``path``, 0600, fsync, rename)."""
     with AtomicWriter(path) as w:
         yield w.file
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager
@@ -348,7 +339,7 @@ def _export(conn, directory, since_run, threads, memory) -> dict:
     _mkdir(directory)
     with atomic_file(directory / CHANGES) as fh:
         pq.write_table(_changes_table(conn), fh)
-    manifest["changes_sha256"] = _sha256(directory / CHANGES)
+    manifest["changes_sha256"] = sha256_file(directory / CHANGES)
     manifest["last_run"] = last
     manifest["store"] = state
     manifest["exports"].append({
@@ -420,7 +411,7 @@ def _write_lines(conn, directory, new_runs, threads, memory, pa, pq):
         path = writers[k][1]
         written.append({"path": str(path.relative_to(directory)), "year": k // 100,
                         "month": k % 100, "runs": [first, last],
-                        "lines": sum(run_lines[k].values()), "sha256": _sha256(path),
+                        "lines": sum(run_lines[k].values()), "sha256": sha256_file(path),
                         "run_lines": run_lines[k]})
     return total, written
 

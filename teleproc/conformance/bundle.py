@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import UsageError
-from ..io import AtomicWriter
+from ..io import AtomicWriter, sha256_file
 from .. import data
 from ..layout import layout
 from ..log import mask_phn
@@ -41,14 +41,6 @@ def looks_secret(path: Path, head: bytes) -> bool:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _inside(p: Path, folder: Path) -> bool:

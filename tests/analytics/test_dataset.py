@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from teleproc.io import sha256_file
 from teleproc import store
 from teleproc.analytics import dataset, schema
 
@@ -94,7 +95,7 @@ def test_partitions_by_service_year_and_month_invalid_dates_under_zero(lines, tm
     assert zero.column("dos").null_count == 2
     for f in manifest["files"]:
         assert f["path"] == f"lines/year={f['year']}/month={f['month']}/runs-1-1.parquet"
-        assert f["sha256"] == dataset._sha256(tmp_path / "ds" / f["path"])
+        assert f["sha256"] == sha256_file(tmp_path / "ds" / f["path"])
 
 
 def test_files_0600_folders_0700(lines, tmp_path):
