@@ -247,6 +247,15 @@ def _copy_store(src: Path, workdir: Path) -> Path:
     return dst
 
 
+def _run_side(tree: Path, side: str, work: Path, cached: Path, path: Path, received: str) -> dict:
+    """One adjudication of PATH: on a new store in WORK ("empty") or on a copy of CACHED ("full")."""
+    if side == "empty":
+        for p in work.glob("store.db*"):
+            p.unlink()
+        return run_child(tree, work / "store.db", path, received, new=True)
+    return run_child(tree, _copy_store(cached, work), path, received, new=False)
+
+
 def _machine() -> dict:
     from bench_codec import machine
     m = machine()
@@ -270,12 +279,7 @@ def steady(a) -> dict:
     try:
         for _ in range(a.repeat):
             for side in ("empty", "full"):
-                if side == "empty":
-                    for p in work.glob("store.db*"):
-                        p.unlink()
-                    r = run_child(tree, work / "store.db", path, received, new=True)
-                else:
-                    r = run_child(tree, _copy_store(cached, work), path, received, new=False)
+                r = _run_side(tree, side, work, cached, path, received)
                 tries[side].append(round(r["seconds"], 3))
                 sys.stderr.write(f"  {side}: {r['claims'] / r['seconds']:,.0f} claims/s ({r['seconds']:.2f} s cpu), "
                                  f"peak {r['peak_mb']:.0f} MB\n")
@@ -385,12 +389,7 @@ def memory(a) -> dict:
         for n in a.claims:
             path = _target_file(n, a.patients, meta["next_seq"])
             for side in sides:
-                if side == "empty":
-                    for p in work.glob("store.db*"):
-                        p.unlink()
-                    r = run_child(tree, work / "store.db", path, received, new=True)
-                else:
-                    r = run_child(tree, _copy_store(cached, work), path, received, new=False)
+                r = _run_side(tree, side, work, cached, path, received)
                 r.update(size=n, store=side, claims_per_s=round(r["claims"] / r["seconds"]))
                 rows.append(r)
                 sys.stderr.write(f"  {n:,} {side}: peak {r['peak_mb']:.0f} MB, {r['claims_per_s']:,} claims/s\n")
