@@ -56,6 +56,7 @@ ROOT = HERE.parent
 CACHE = HERE / ".cache"
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
+from bench_adjudicate import keep_best  # noqa: E402  (best of N, as bench_adjudicate keeps it)
 
 YEARS = tuple(range(2014, 2024))
 TARGET_YEAR = 2024
@@ -283,13 +284,7 @@ def steady(a) -> dict:
                 tries[side].append(round(r["seconds"], 3))
                 sys.stderr.write(f"  {side}: {r['claims'] / r['seconds']:,.0f} claims/s ({r['seconds']:.2f} s cpu), "
                                  f"peak {r['peak_mb']:.0f} MB\n")
-                b = best.get(side)
-                if b is None or r["seconds"] < b["seconds"]:
-                    if b is not None:
-                        r["peak_mb"] = max(r["peak_mb"], b["peak_mb"])
-                    best[side] = r
-                else:
-                    b["peak_mb"] = max(r["peak_mb"], b["peak_mb"])
+                keep_best(best, side, r)
         hist = run_child(tree, _copy_store(cached, work), path, received, new=False, mode="history")
     finally:
         shutil.rmtree(work, ignore_errors=True)
