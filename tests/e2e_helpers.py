@@ -46,9 +46,9 @@ def adjudicate(submission, state, out, *, received: str, payment: str | None = N
     return cli(*argv, *extra)
 
 
-def run_demo_1(tmp: Path, state: Path | None = None, **kw) -> Path:
+def run_demo_1(tmp: Path, state: Path | None = None, out: Path | None = None, **kw) -> Path:
     """The first demo file on ``state`` (default a fresh tmp/demo.db), as bin/demo runs it."""
-    out = tmp / "return-1.txt"
+    out = out or tmp / "return-1.txt"
     code = adjudicate(DEMO / "submission.txt", state or tmp / "demo.db", out, received="20240305",
                       payment="20240315", **kw)
     assert code == 0

@@ -9,7 +9,7 @@ import sqlite3
 from datetime import date
 
 import pytest
-from e2e_helpers import DEMO, DEMO_REGISTRY, cli
+from e2e_helpers import DEMO, adjudicate, cli, run_demo_1
 
 VIEW = ("line_id, run_id, data_centre, dc_seq, payee, practitioner, folio, phn, dependent, dos, fee, billed_units, "
         "billed_cents, paid_fee, paid_units, paid_cents, codes, status, record_code, kind, received, supersedes, "
@@ -20,10 +20,8 @@ VIEW = ("line_id, run_id, data_centre, dc_seq, payee, practitioner, folio, phn, 
 def two_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("claims")
     db = tmp / "s.db"
-    assert cli("adjudicate", DEMO / "submission.txt", "--state", db, "--new-store", "--out", tmp / "r1.txt",
-               "--registry", DEMO_REGISTRY, "--received", "20240305", "--payment-date", "20240315") == 0
-    assert cli("adjudicate", DEMO / "submission-2.txt", "--state", db, "--out", tmp / "r2.txt",
-               "--registry", DEMO_REGISTRY, "--received", "20240415", "--payment-date", "20240420") == 0
+    run_demo_1(tmp, db)
+    assert adjudicate(DEMO / "submission-2.txt", db, tmp / "r2.txt", received="20240415", payment="20240420") == 0
     return db
 
 

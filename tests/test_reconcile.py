@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_helpers import DEMO, DEMO_REGISTRY, cli
+from e2e_helpers import DEMO, cli, run_demo_1, run_demo_2
 
 from teleproc.codec import codec, parse_line
 
@@ -83,10 +83,8 @@ def test_hibc_remittance_does_not_balance_and_says_where(capsys):
 def demo_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("recon")
     db = tmp / "s.db"
-    assert cli("adjudicate", DEMO / "submission.txt", "--state", db, "--new-store", "--out", tmp / "r1.txt",
-               "--registry", DEMO_REGISTRY, "--received", "20240305", "--payment-date", "20240315") == 0
-    assert cli("adjudicate", DEMO / "submission-2.txt", "--state", db, "--out", tmp / "r2.txt",
-               "--registry", DEMO_REGISTRY, "--received", "20240405", "--payment-date", "20240415") == 0
+    run_demo_1(tmp, db, tmp / "r1.txt")
+    run_demo_2(tmp, db, tmp / "r2.txt")
     return tmp
 
 
