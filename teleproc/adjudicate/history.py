@@ -18,6 +18,7 @@ means "maybe a duplicate": the claim goes the rules' way); the lane records thro
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from operator import itemgetter
 
 from teleproc import store
@@ -151,7 +152,7 @@ class History:
         self._prac_fees = practitioner_fees
         self._pfee_at, self._prac_at = (slice(a, a + w) for a, w in (store.LINE_AT["paid_fee"],
                                                                      store.LINE_AT["c02.practitioner"]))
-        self.run_lines: dict[str, list] = {}   # this run's line texts per PHN not written yet (the buffer)
+        self.run_lines: defaultdict[str, list] = defaultdict(list)   # this run's line texts per PHN not written yet (the buffer)
         self.prac_pairs: set = set()          # (practitioner, PHN) of this run's practitioner-scoped lines
         self.keys = KeyFilter()               # duplicate keys of every line known (dup_key)
         self._pat: dict[str, list] = {}       # PHN -> decoded lines, for the patients a rule asked about
@@ -312,7 +313,7 @@ class History:
             if phn in run:
                 self.patient(phn)
             synced[phn] = 0
-        out = run.copy()
+        out = dict(run)           # a plain dict: readers of it must not grow it
         run.clear()               # in place: the fast path holds this dict
         self._stored = True
         return out
@@ -342,21 +343,13 @@ class History:
             bits[i >> 3] = have | bit
             if no and phn in billed:
                 decided_line(phn, no)        # a same-day visit a held 14033 waits for
-            run = run_lines.get(phn)
-            if run is None:
-                run_lines[phn] = [text]
-            else:
-                run.append(text)
+            run_lines[phn].append(text)
             return True
         return add_text
 
     def record(self, phn: str, text: str) -> None:
         """Keep a line's text for the ledger only (and for ``patient`` to decode later)."""
-        run = self.run_lines.get(phn)
-        if run is None:
-            self.run_lines[phn] = [text]
-        else:
-            run.append(text)
+        self.run_lines[phn].append(text)
 
     # --- line states ------------------------------------------------------------------------------
     def is_paid(self, line) -> bool:
