@@ -16,6 +16,7 @@ import os
 import sqlite3
 import sys
 import zlib
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 from typing import Iterator
@@ -575,7 +576,7 @@ def _key_slicer(time_based: frozenset):
 
     def keys(texts, by_dos: dict) -> None:
         """Add the key of each history line of ``texts`` (no rejected line, no debit request) to
-        ``by_dos`` (DOS text -> key texts)."""
+        ``by_dos`` (a defaultdict(list): DOS text -> key texts)."""
         for t in texts:
             if t[kd] == "D" or t[st] == "REJECTED":
                 continue
@@ -587,23 +588,24 @@ def _key_slicer(time_based: frozenset):
                 tt = blank
             k = t[who] + f + t[units] + tt
             d = t[dos]
-            v = by_dos.get(d)
-            if v is None:
-                by_dos[d] = [k]
-            else:
-                v.append(k)
+            by_dos[d].append(k)
     return keys
+
+
+def _insert_keys(conn: sqlite3.Connection, run_id: int, by_dos: dict) -> None:
+    """One ledger_keys row per DOS of ``by_dos`` (DOS text -> key texts, ``_key_slicer``)."""
+    conn.executemany("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)",
+                     ((int(d) if d.isdigit() else 0, run_id, "".join(v)) for d, v in by_dos.items()))
 
 
 def write_keys(conn: sqlite3.Connection, run_id: int, lines: dict, time_based: frozenset) -> None:
     """The duplicate keys of ``lines`` (PHN -> line texts, what write_ledger wrote), one
     ledger_keys row per DOS."""
-    by_dos: dict = {}
+    by_dos: dict = defaultdict(list)
     keys = _key_slicer(time_based)
     for texts in lines.values():
         keys(texts, by_dos)
-    conn.executemany("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)",
-                     ((int(d) if d.isdigit() else 0, run_id, "".join(v)) for d, v in by_dos.items()))
+    _insert_keys(conn, run_id, by_dos)
 
 
 def stored_keys(conn: sqlite3.Connection, dos: int) -> Iterator[str]:
@@ -626,19 +628,17 @@ def fill_keys(conn: sqlite3.Connection, time_based: frozenset) -> int:
     keys = _key_slicer(time_based)
     width, n = LINE_WIDTH, 0
     cur = conn.execute("SELECT run_id, lines FROM ledger ORDER BY rowid")   # runs are contiguous
-    run, by_dos = None, {}
+    run, by_dos = None, defaultdict(list)
     for run_id, lines in cur:
         if run_id != run:
             if by_dos:
-                conn.executemany("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)",
-                                 ((int(d) if d.isdigit() else 0, run, "".join(v)) for d, v in by_dos.items()))
-            run, by_dos = run_id, {}
+                _insert_keys(conn, run, by_dos)
+            run, by_dos = run_id, defaultdict(list)
         texts = [lines[i:i + width] for i in range(0, len(lines), width)]
         n += len(texts)
         keys(texts, by_dos)
     if by_dos:
-        conn.executemany("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)",
-                         ((int(d) if d.isdigit() else 0, run, "".join(v)) for d, v in by_dos.items()))
+        _insert_keys(conn, run, by_dos)
     return n
 
 
