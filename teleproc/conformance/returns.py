@@ -25,10 +25,10 @@ from ..jsonl import to_json
 from ..records import RECORD_CLASSES as R
 from ..validate import FileReader
 from . import bundle as B
-from .answers import claim_answers, read_answers
+from .answers import CLAIM_ANSWERS, claim_answers, read_answers
 
 DC = "V1234"
-CLAIM_LINES = ("S00", "S01", "S02", "S03", "S04")
+CLAIM_LINES = tuple(c for c in CLAIM_ANSWERS if c != "C12")    # the remittance's claim lines
 
 
 def _line(kind: str, **v) -> str:
