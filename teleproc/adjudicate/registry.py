@@ -57,9 +57,11 @@ def _date(v: str | None) -> date | None:
     if not v:
         return None
     try:
-        return date.fromisoformat(v) if len(v) == 10 else date.fromisoformat("x")
+        if len(v) == 10:                 # YYYY-MM-DD; fromisoformat alone also takes 20240101
+            return date.fromisoformat(v)
     except ValueError:
-        raise _Cell("expected a date YYYY-MM-DD (or blank)") from None
+        pass
+    raise _Cell("expected a date YYYY-MM-DD (or blank)")
 
 
 def _text(v: str | None) -> str | None:
