@@ -9,6 +9,7 @@ the rows of its final SELECTs as tuples.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -21,29 +22,26 @@ ENGINES = ("sqlite", "duckdb", "spark")
 THREADS = max(1, min(os.cpu_count() or 1, 8))
 
 
-def has_analytics() -> bool:
+def _importable(*modules: str) -> bool:
+    """Whether every one of ``modules`` imports (an optional extra is installed and works)."""
     try:
-        import duckdb  # noqa: F401
-        import pyarrow  # noqa: F401
+        for m in modules:
+            importlib.import_module(m)
     except ImportError:
         return False
     return True
+
+
+def has_analytics() -> bool:
+    return _importable("duckdb", "pyarrow")
 
 
 def has_charts() -> bool:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return _importable("matplotlib")
 
 
 def has_spark() -> bool:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return _importable("pyspark")
 
 
 def default_engine() -> str:
