@@ -60,10 +60,8 @@ def run_rows(conn) -> list[dict]:
 
 
 def _money(cents) -> str:
-    if cents is None:
-        return "-"
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    from .jsonl import money_text
+    return "-" if cents is None else money_text(cents)
 
 
 def cmd_runs(args) -> int:
