@@ -15,7 +15,6 @@ import json
 import os
 import sqlite3
 import sys
-from datetime import date
 from pathlib import Path
 
 from . import migrations, store
@@ -39,7 +38,7 @@ def iso(v) -> str | None:
     if v is None:
         return None
     try:
-        return date(v // 10000, v // 100 % 100, v % 100).isoformat()
+        return store.from_ymd(v).isoformat()
     except (TypeError, ValueError):
         return str(v)
 
