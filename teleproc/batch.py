@@ -41,6 +41,7 @@ from . import summary as summary_words
 from .claims import claim_from_item, claim_from_text
 from .errors import OutputError, TeleprocError, UsageError, printable
 from .io import sha256_file
+from .jsonl import money_text
 from .log import logger
 from .remit import ReturnFileBuilder
 from .settings import Settings, add_arguments as add_settings_arguments, from_args as settings_from
@@ -504,8 +505,8 @@ def _summary(counts, written, stats, n, released, reader) -> dict:
         "claims": n,
         "released_holds": released,
         "answers": dict(counts),
-        "billed": _money(written["billed_cents"]),
-        "paid": _money(written["paid_cents"]),
+        "billed": money_text(written["billed_cents"]),
+        "paid": money_text(written["paid_cents"]),
         "return_file": {"lines": written["lines"], "remittances": written["remittances"]},
     }
     if reader is not None:
@@ -515,11 +516,6 @@ def _summary(counts, written, stats, n, released, reader) -> dict:
     s["billed_cents"] = written["billed_cents"]   # the return file's totals (S21), one truth
     s["paid_cents"] = written["paid_cents"]
     return s
-
-
-def _money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 class ReportNotWritten(TeleprocError):

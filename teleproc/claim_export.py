@@ -25,6 +25,7 @@ from datetime import datetime
 
 from . import store
 from .errors import UsageError
+from .jsonl import money_text
 from .log import logger, mask_phn
 
 OUTCOMES = {"paid": "PAID", "adjusted": "ADJUSTED", "refused": "REFUSED", "held": "HELD", "rejected": "REJECTED"}
@@ -49,10 +50,7 @@ def _date_arg(s: str) -> int:
 
 
 def _money(cents):
-    if cents is None:
-        return None
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    return None if cents is None else money_text(cents)
 
 
 def _iso(v):
