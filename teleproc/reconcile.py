@@ -4,7 +4,7 @@ files, and check the return files' own totals (issue 11; spec teleplan-formats.m
     teleproc reconcile SUBMISSION... --returns RETURN... [--out REPORT] [--format text|json|csv]
                        [--fail-on-held]
 
-Matching (spec 5.2): a C12 by data centre + data-centre sequence; an S01-S04 by data centre +
+Matching (spec 5.2): a C12 by data centre + data-centre sequence; an S00-S04 by data centre +
 sequence (with the same practitioner), else by practitioner + office folio, narrowed by the PHN,
 date of service and fee where the record carries them (S02, S03). A claim may be answered more
 than once across the return files, in the order given: held (S04), then paid (S01/S02) or
@@ -14,7 +14,10 @@ Balances, per remittance (S21 ... VRC): S21 paid = the sum of its claim lines' p
 each S22 paid = its practitioner's lines; S21 billed and paid = the sums of its S22s; each S22
 billed = its lines' billed amounts (S02/S03 carry theirs; an S01 or S04 line takes its claim's,
 so a line without a matched claim makes that check "not checkable"); VRC count = the
-remittance's S records. Per file: each VTC class count = the file's records of that class, and
+remittance's S records; the cheque identity: S21 cheque + new balance - balance forward = the
+claim lines' paid amounts + the S23/S24 adjustments made (the identity ``teleproc conformance``
+holds a return file to: ``remit.cheque_accounts_for``). S00 ("data centre changed" per OSCAR, the
+S02 layout) is a claim answer like S02: a paid line with its amounts. Per file: each VTC class count = the file's records of that class, and
 the VTC total = its lines.
 
 Exit status: 0 when every claim is answered or still held and every total balances; 1 when a
@@ -32,9 +35,13 @@ from pathlib import Path
 
 from .errors import RecordError
 from .log import logger, mask_phn
+from .remit import cheque_accounts_for
 
-FINAL = ("S01", "S02", "S03", "C12")
-_STATE = {"S01": "paid", "S02": "paid", "S03": "refused", "C12": "rejected", "S04": "held"}
+FINAL = ("S00", "S01", "S02", "S03", "C12")
+_STATE = {"S00": "paid", "S01": "paid", "S02": "paid", "S03": "refused", "C12": "rejected", "S04": "held"}
+_PAID = ("S00", "S01", "S02")                # answers carrying a paid amount
+_BILLED = ("S00", "S02", "S03")              # answers carrying the billed amount (the S02 layout)
+ANSWERS = FINAL + ("S04",)
 
 
 def _money(cents) -> str:
@@ -104,6 +111,7 @@ def read_returns(path: Path, problems: list) -> tuple[list[dict], list[dict], di
         if code == "S21":
             remit = {"file": path.name, "line": no, "payee": rec.payee, "payment_date": rec.payment_date,
                      "s21": rec.asdict(), "s22": [], "lines": [], "s_records": 1, "vrc": None}
+            remit["adj"] = 0
             remits.append(remit)
         elif code == "VTC":
             facts["vtc"] = rec.asdict()
@@ -120,13 +128,15 @@ def read_returns(path: Path, problems: list) -> tuple[list[dict], list[dict], di
             remit["s_records"] += 1
             if code == "S22":
                 remit["s22"].append(rec.asdict())
-        if code in ("C12", "S01", "S02", "S03", "S04"):
+            elif code in ("S23", "S24"):
+                remit["adj"] += rec.adjustment_made
+        if code in ANSWERS:
             d = rec.asdict()
             a = {"file": path.name, "line": no, "code": code, "dc": rec.data_centre, "seq": rec.dc_seq,
                  "payee": d.get("payee", ""), "practitioner": d.get("practitioner", ""), "folio": d.get("folio"),
                  "codes": [d[f"exp{i}"] for i in range(1, 8) if d.get(f"exp{i}")],
-                 "paid": d.get("paid_amount", 0) if code in ("S01", "S02") else 0,
-                 "billed": d.get("billed_amount") if code in ("S02", "S03") else None,
+                 "paid": d.get("paid_amount", 0) if code in _PAID else 0,
+                 "billed": d.get("billed_amount") if code in _BILLED else None,
                  "phn": d.get("phn"), "dos": d.get("service_date"), "fee": d.get("billed_fee"),
                  "payment_date": d.get("payment_date"), "claim": None}
             if code != "C12" and remit is not None:
@@ -172,8 +182,8 @@ def match(claims: list[dict], answers: list[dict]) -> list[dict]:
 def balances(remits: list[dict], files: list[dict]) -> list[dict]:
     out = []
 
-    def check(where, what, expected, found, checkable=True):
-        out.append({"where": where, "check": what, "expected": expected, "found": found,
+    def check(where, what, expected, found, checkable=True, money=True):
+        out.append({"where": where, "check": what, "expected": expected, "found": found, "money": money,
                     "ok": None if not checkable else expected == found})
 
     for r in remits:
@@ -182,6 +192,8 @@ def balances(remits: list[dict], files: list[dict]) -> list[dict]:
         lines = r["lines"]
         paid = sum(a["paid"] for a in lines)
         check(where, "S21 amount paid = its claim lines' paid amounts", s21["amount_paid"], paid)
+        check(where, "S21 cheque + new balance - balance forward = paid + S23/S24 adjustments",
+              cheque_accounts_for(s21["cheque_amount"], s21["new_balance"], s21["balance_forward"]), paid + r["adj"])
         s22_paid = sum(s["amount_paid"] for s in r["s22"])
         s22_billed = sum(s["amount_billed"] for s in r["s22"])
         check(where, "S21 amount paid = its S22 amounts paid", s21["amount_paid"], s22_paid)
@@ -199,21 +211,23 @@ def balances(remits: list[dict], files: list[dict]) -> list[dict]:
             check(w, "S22 amount billed = the practitioner's lines' billed amounts", s["amount_billed"],
                   sum(b for b in billed if b is not None), checkable=known)
         for prac, mine in sorted(by_prac.items()):
-            check(where, f"an S22 for practitioner {prac} (it has {len(mine)} claim lines)", 1, 0)
+            check(where, f"an S22 for practitioner {prac} (it has {len(mine)} claim lines)", 1, 0, money=False)
         vrc = r["vrc"]
         if vrc is not None:
-            check(where, "VRC record count = the remittance's S records", vrc["record_count"], r["s_records"])
+            check(where, "VRC record count = the remittance's S records", vrc["record_count"], r["s_records"],
+                  money=False)
     for f in files:
         vtc = f["vtc"]
         where = f["file"]
         if vtc is None:
-            check(where, "a VTC trailer", 1, 0)
+            check(where, "a VTC trailer", 1, 0, money=False)
             continue
         for i in range(1, 12):
             cls = vtc[f"class{i}"]
             if cls:
-                check(where, f"VTC count of class {cls} records", vtc[f"count{i}"], f["classes"].get(cls, 0))
-        check(where, "VTC total = the file's lines", vtc["total"], f["lines"])
+                check(where, f"VTC count of class {cls} records", vtc[f"count{i}"], f["classes"].get(cls, 0),
+                      money=False)
+        check(where, "VTC total = the file's lines", vtc["total"], f["lines"], money=False)
     return out
 
 
@@ -330,7 +344,7 @@ def render_text(rep: dict) -> str:
              + (f", {len(unk):,} not checkable (lines without a billed amount)" if unk else ""))
     for b in bad:
         exp, got = b["expected"], b["found"]
-        amounts = "amount" in b["check"]
+        amounts = b["money"]
         L.append(f"  UNBALANCED {b['where']}: {b['check']}: the file says "
                  f"{('$' + _money(exp)) if amounts else exp}, the lines give {('$' + _money(got)) if amounts else got}")
     for p in rep["problems"]:

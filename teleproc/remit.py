@@ -31,6 +31,13 @@ from .settings import Settings
 _MAX_CODES = 7
 
 
+def cheque_accounts_for(cheque: int, new_balance: int, balance_forward: int) -> int:
+    """What an S21's money fields account for: cheque + new balance - balance forward, which a
+    balanced remittance equals to its claim lines' paid amounts plus its S23/S24 adjustments
+    made (the identity this writer keeps; ``reconcile`` and ``conformance`` check it)."""
+    return cheque + new_balance - balance_forward
+
+
 _BLANK7 = ("",) * _MAX_CODES
 
 

@@ -40,6 +40,11 @@ HIBC_IMBALANCES = {
     (R2 + ", S22 of practitioner 99027", "S22 amount billed = the practitioner's lines' billed amounts", 9930951, 5080),
     (R2, "an S22 for practitioner 99025 (it has 41 claim lines)", 1, 0),
     (R2, "an S22 for practitioner 99029 (it has 6 claim lines)", 1, 0),
+    # the cheque identity (cheque + new balance - balance forward = lines paid + S23/S24 adjustments
+    # made): line 92 cheque 13,516.89 against 13,518.80 paid + 673.90 (S23 line 275); line 285
+    # cheque 1,172.95 against 2,158.12 paid + the S23/S24 lines 347-350
+    (R1, "S21 cheque + new balance - balance forward = paid + S23/S24 adjustments", 1351689, 1419270),
+    (R2, "S21 cheque + new balance - balance forward = paid + S23/S24 adjustments", 117295, 1038062),
 }
 
 
@@ -176,3 +181,48 @@ def test_report_file_and_bad_input(demo_runs, tmp_path, capsys):
     junk.write_text("S01 this is not a return record\n")
     rc, text = run(capsys, DEMO / "submission.txt", "--returns", junk)
     assert rc == 1 and "PROBLEM cannot read" in text
+
+
+def _pack(tmp_path) -> list[Path]:
+    from teleproc.conformance.returns import pack
+    out = []
+    for name, lines in pack():
+        p = tmp_path / name
+        p.write_bytes(("\r\n".join(lines) + "\r\n").encode("ascii"))
+        out.append(p)
+    return out
+
+
+def test_s00_and_adjustments_balance_in_the_conformance_return_pack(tmp_path, capsys):
+    """The return pack holds an S00 (data centre changed: a paid line, S02 layout), S23/S24
+    adjustments and a cheque net of them: every total balances, the S00's paid amount counted in
+    its S21 and S22 (left out, both checks would fail), the cheque identity checked per remittance."""
+    files = _pack(tmp_path)
+    rc, out = run(capsys, DEMO / "submission.txt", "--returns", *files, "--format", "json")
+    rep = json.loads(out)
+    assert [b for b in rep["balances"] if b["ok"] is False] == []
+    assert rep["problems"] == []
+    cheque = [b for b in rep["balances"] if b["check"].startswith("S21 cheque")]
+    assert len(cheque) == 3 and all(b["ok"] for b in cheque)
+    # payee 12345's first remittance: 135.50 paid by its lines (the S00's 32.08 among them), 73.91 adjusted away
+    first = next(b for b in cheque if "payee 12345 paid 2026-11-30" in b["where"])
+    assert (first["expected"], first["found"]) == (first["found"], 3208 + 7134 + 3208 + 0 + 0 + 3208 - 3208 - 5802 - 1589)
+    s00 = [a for a in rep["unmatched"] if a["record"] == "S00"]       # the demo submission is not the pack's
+    assert len(s00) == 1 and s00[0]["paid"] == "32.08" and s00[0]["dc_seq"] == 115
+    assert rc == 1                                                        # its answers match no claim
+
+
+def test_broken_pair_a_cheque_that_does_not_account_for_the_lines(tmp_path, capsys):
+    files = _pack(tmp_path)
+    lines = files[0].read_bytes().decode("ascii").split("\r\n")
+    s21 = codec("S21")
+    i = next(i for i, ln in enumerate(lines) if ln.startswith("S21"))
+    v = parse_line(lines[i]).asdict()
+    v["cheque_amount"] += 1
+    lines[i] = s21.build_line(v)
+    files[0].write_bytes("\r\n".join(lines).encode("ascii"))
+    rc, out = run(capsys, DEMO / "submission.txt", "--returns", *files)
+    bad = [ln for ln in out.splitlines() if ln.startswith("  UNBALANCED")]
+    assert rc == 1 and len(bad) == 1
+    assert ("S21 cheque + new balance - balance forward = paid + S23/S24 adjustments: the file says $61.60, "
+            "the lines give $61.59") in bad[0]

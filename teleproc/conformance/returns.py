@@ -23,6 +23,7 @@ from ..errors import RecordError, UsageError
 from ..io import read_lines
 from ..jsonl import to_json
 from ..records import RECORD_CLASSES as R
+from ..remit import cheque_accounts_for
 from ..validate import FileReader
 from . import bundle as B
 from .answers import CLAIM_ANSWERS, claim_answers, read_answers
@@ -169,7 +170,7 @@ def balance(path: Path) -> list[str]:
             out.append(f"{path.name}:{r['line']}: S21 paid {s21.amount_paid} != claim lines {r['paid']}")
         if r["held"] == 0 and s21.amount_billed != r["billed"]:
             out.append(f"{path.name}:{r['line']}: S21 billed {s21.amount_billed} != claim lines {r['billed']}")
-        if s21.cheque_amount + s21.new_balance - s21.balance_forward != r["paid"] + r["adj"]:
+        if cheque_accounts_for(s21.cheque_amount, s21.new_balance, s21.balance_forward) != r["paid"] + r["adj"]:
             out.append(f"{path.name}:{r['line']}: S21 cheque + new balance - balance forward != paid + adjustments")
         for prac, (paid, billed, no) in r["s22"].items():
             want = r["prac"].get(prac, [0, 0, 0])
