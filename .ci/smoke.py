@@ -50,6 +50,11 @@ where = r.stdout.decode().split()
 check(len(where) == 2 and str(ROOT) not in where[0] and where[1].endswith("teleproc/formats"),
       f"teleproc imported from the wheel with its packaged formats/: {where}")
 check(not (Path(where[0]).parent.parent / "fixtures").exists() if where else False, "fixtures/ not installed")
+r = run(BIN / "python", "-c", "from teleproc.adjudicate.tables import code_list as c; "
+        "print(c('htn_excluding_codes'), c('palliative_plan'), c('non_ffs_arrangements'), c('residence_codes'))")
+check(r.stdout.split() == [b"('14050',", b"'14051')", b"('14063',)", b"('salary',", b"'service_contract',",
+                           b"'sessional')", b"('home',", b"'assisted_living',", b"'care_facility')"],
+      f"the wheel's code_sets.csv holds the code lists the rules and the registry read: {r.stdout!r}")
 r = run("teleproc", "--version")
 check(b"tables extracted 2026-" in r.stdout, "--version names the tables' extraction dates")
 r = run(BIN / "python", "-m", "teleproc", "--version")

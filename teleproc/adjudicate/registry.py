@@ -5,7 +5,8 @@ key is optional, and a blank cell means *unknown*:
 
 ``practitioners.csv``
     ``practitioner_number``; ``specialty`` (``00`` = general practice, R01);
-    ``payment_arrangement`` = ffs | salary | service_contract | sessional (R03, R04);
+    ``payment_arrangement`` = ffs | salary | service_contract | sessional (R03, R04; the values:
+    code_sets.csv ``payment_arrangements``, the non-FFS ones ``non_ffs_arrangements``);
     yes/no flags: ``facility_contract`` (employed by / under contract to the facility or health
     authority), ``health_authority_employed``, ``duties_include_care`` (default yes for a non-FFS
     or contracted practitioner), ``hospitalist``, ``er_physician`` (R24), ``maternity_network``
@@ -14,7 +15,8 @@ key is optional, and a blank cell means *unknown*:
     ``specialty_consult_access`` (has access to specialty consultation fees, R02/A16),
     ``pas_registered`` and ``pas_bulk_upload`` (R97).
 ``patients.csv``
-    ``phn``; ``sex`` M | F (R70); ``residence`` = home | assisted_living | care_facility (R14);
+    ``phn``; ``sex`` M | F (R70; code_sets.csv ``sex_codes``); ``residence`` = home |
+    assisted_living | care_facility (R14; code_sets.csv ``residence_codes``);
     ``palliative_eligible`` yes/no (BC Palliative Care Benefits Program, R80).
 
 A practitioner or patient missing from the files, or a blank cell, is unknown, and every rule
@@ -30,8 +32,8 @@ from pathlib import Path
 import attrs
 
 from ..errors import UsageError
+from .tables import code_list
 
-NON_FFS = frozenset({"salary", "service_contract", "sessional"})
 _TRUE = frozenset({"yes", "y", "true", "1"})
 _FALSE = frozenset({"no", "n", "false", "0"})
 
@@ -90,7 +92,8 @@ class Practitioner:
 
     @property
     def non_ffs(self) -> bool:
-        return self.arrangement in NON_FFS
+        """Salary / service contract / sessional (code_sets.csv ``non_ffs_arrangements``, R03 R04)."""
+        return self.arrangement in code_list("non_ffs_arrangements")
 
     @property
     def duties(self) -> bool:
@@ -194,13 +197,20 @@ _FLAGS = ("facility_contract", "health_authority_employed", "duties_include_care
           "pas_registered", "pas_bulk_upload")
 
 
+def _one_of(values: tuple[str, ...]) -> str:
+    """'expected a, b or c (or blank)': the allowed values as the data file lists them."""
+    listed = " or ".join(filter(None, (", ".join(values[:-1]), values[-1] if values else "")))
+    return f"expected {listed} (or blank)"
+
+
 def _arrangement(v: str | None) -> str | None:
     a = _text(v)
     if a is None:
         return None
     a = a.lower()
-    if a != "ffs" and a not in NON_FFS:
-        raise _Cell("expected ffs, salary, service_contract or sessional (or blank)")
+    allowed = code_list("payment_arrangements")
+    if a not in allowed:
+        raise _Cell(_one_of(allowed))
     return a
 
 
@@ -218,15 +228,17 @@ def _practitioner(row: dict) -> Practitioner:
 
 def _sex(v: str | None) -> str | None:
     sex = _text(v)
-    if sex is not None and sex.upper() not in ("M", "F"):
-        raise _Cell("expected M or F (or blank)")
+    allowed = code_list("sex_codes")
+    if sex is not None and sex.upper() not in allowed:
+        raise _Cell(_one_of(allowed))
     return sex.upper() if sex else None
 
 
 def _residence(v: str | None) -> str | None:
     r = _text(v)
-    if r is not None and r not in ("home", "assisted_living", "care_facility"):
-        raise _Cell("expected home, assisted_living or care_facility (or blank)")
+    allowed = code_list("residence_codes")
+    if r is not None and r not in allowed:
+        raise _Cell(_one_of(allowed))
     return r
 
 

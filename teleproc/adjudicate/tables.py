@@ -111,9 +111,7 @@ class Tables:
         out: set = set()
         for tok in expr.split():
             if tok.startswith("@"):
-                if tok[1:] not in self.sets:
-                    raise KeyError(f"unknown code set {tok!r}")
-                out |= self.sets[tok[1:]]
+                out |= self.sets[tok[1:]]          # a missing set: DataError (_Sets)
             else:
                 out.add(tok)
         return frozenset(out)
@@ -138,13 +136,38 @@ def _fee_specs() -> dict:
     return specs
 
 
-def _sets() -> dict:
-    sets: dict[str, set] = {}
+@data.cached
+def code_lists() -> dict[str, tuple[str, ...]]:
+    """code_sets.csv: set name -> its codes in file order (a set with one blank code is declared
+    but empty). Read once per data folder; the registry reads its value lists here too."""
+    lists: dict[str, list] = {}
     for r in read_table("code_sets"):
-        s = sets.setdefault(r["set"], set())
-        if r["code"]:
-            s.add(r["code"])
-    return {k: frozenset(v) for k, v in sets.items()}
+        codes = lists.setdefault(r["set"], [])
+        if r["code"] and r["code"] not in codes:
+            codes.append(r["code"])
+    return {k: tuple(v) for k, v in lists.items()}
+
+
+def code_list(name: str) -> tuple[str, ...]:
+    """The codes of set ``name`` of code_sets.csv in file order; a clear error when it is missing."""
+    try:
+        return code_lists()[name]
+    except KeyError:
+        raise data.DataError(f"tables/code_sets.csv: no set {name!r} (teleproc reads it; "
+                             f"an override must keep every set of the packaged file)") from None
+
+
+class _Sets(dict):
+    """name -> frozenset; a name code_sets.csv does not hold is a DataError naming it (an override
+    that dropped a set the rules read), not a KeyError traceback."""
+    __slots__ = ()
+
+    def __missing__(self, name):
+        code_list(name)                 # raises the DataError
+
+
+def _sets() -> dict:
+    return _Sets((k, frozenset(v)) for k, v in code_lists().items())
 
 
 def _findings() -> dict:

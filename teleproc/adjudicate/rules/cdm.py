@@ -81,10 +81,10 @@ def diagnosis(c, k):
 
 @rule("R43", fees="14052")
 def hypertension_excluded(c, k):
-    """R43 - no 14052 when 14050 or 14051 was paid for the patient in the prior 12 months
-    (policy htn_dx_history_check: nor any paid claim there with dx1 250 / 428)."""
+    """R43 - no 14052 when 14050 or 14051 (code_sets htn_excluding_codes) was paid for the
+    patient in the prior 12 months (policy htn_dx_history_check: nor any paid claim there with dx1 250 / 428)."""
     lo, hi = bounds("12m", c.ymd)
-    paid = k.hist.paid(c.phn, ("14050", "14051"), lo, hi)
+    paid = k.hist.paid(c.phn, k.tables.sets["htn_excluding_codes"], lo, hi)
     if paid:
         return c.why("CAP_PATIENT_12M", {"line": line_ref(paid[0]), "from": lo, "to": hi})
     if k.policy.htn_dx_history_check:
@@ -97,11 +97,11 @@ def hypertension_excluded(c, k):
 
 @rule("R44", fees="14050 14051")
 def after_13050(c, k):
-    """R44 - a 13050 paid in the prior 12 months for the same condition (its dx1 starting 250
+    """R44 - a 13050 (code_sets cdm_13050_codes) paid in the prior 12 months for the same condition (its dx1 starting 250
     for 14050, 428 for 14051, or no dx) blocks the new code."""
     lo, hi = bounds("12m", c.ymd)
     wanted = k.tables.sets["cdm_dx_" + c.fee]
-    for ln in k.hist.paid(c.phn, ("13050",), lo, hi):
+    for ln in k.hist.paid(c.phn, k.tables.sets["cdm_13050_codes"], lo, hi):
         dx = ln[DX1] or ""
         if not dx or any(dx.startswith(w) for w in wanted):
             return c.why("CAP_PATIENT_12M", {"line": line_ref(ln), "from": lo, "to": hi})

@@ -135,15 +135,16 @@ def out_of_province(c, k):
 @rule("R14", fees="@community_only")
 def residence(c, k):
     """R14 - community-only codes are refused for a patient in a care facility: a facility
-    service location (C continuing care, I inpatient) or registry residence care_facility; 14033
+    service location (C continuing care, I inpatient) or a registry residence in code_sets
+    ``facility_residences`` (care_facility); 14033
     only in the office, the home or assisted living (code_sets complex_care_locations)."""
     sets = k.tables.sets
     loc = c.claim.location
     if loc in sets["facility_locations"]:
         return c.why("LOCATION", {"location": loc, "fee": c.fee})
     patient = k.registry.patient(c.phn)
-    if patient is not None and patient.residence == "care_facility":
-        return c.why("LOCATION", {"residence": "care_facility", "source": "registry", "fee": c.fee})
+    if patient is not None and patient.residence in sets["facility_residences"]:
+        return c.why("LOCATION", {"residence": patient.residence, "source": "registry", "fee": c.fee})
     if c.fee == "14033" and loc and loc not in sets["complex_care_locations"]:
         return c.why("LOCATION", {"location": loc, "fee": c.fee})
     return None

@@ -22,9 +22,9 @@ def benefits(c, k):
 
 @rule("R75", fees="@palliative_block")
 def after_plan(c, k):
-    """R75 - once a 14063 is paid for the patient (DOS on or before this one, the same day
+    """R75 - once a 14063 (code_sets palliative_plan) is paid for the patient (DOS on or before this one, the same day
     included, A39), no CDM, complex care or CV fee is payable."""
-    paid = k.hist.paid(c.phn, ("14063",), 0, c.ymd)
+    paid = k.hist.paid(c.phn, k.tables.sets["palliative_plan"], 0, c.ymd)
     if paid:
         return c.why("AFTER_PALLIATIVE", {"line": line_ref(paid[0])})
     return None
@@ -34,7 +34,7 @@ def after_plan(c, k):
 def once_per_patient(c, k):
     """R76 - 14063 once per patient: again by the same practitioner -> refused; by another
     (the patient may have moved communities) -> policy palliative_second_gp (default review)."""
-    paid = k.hist.paid(c.phn, ("14063",))
+    paid = k.hist.paid(c.phn, k.tables.sets["palliative_plan"])
     mine = [ln for ln in paid if ln[PRAC] == c.prac]
     if mine:
         return c.why("CAP_PATIENT_LIFETIME", {"line": line_ref(mine[0])})
