@@ -16,7 +16,9 @@ R07 effective      rules.general.fee_effective        fee active, billable when 
                                                       item + DOS text)
 R13 future DOS     rules.general.received_before_dos  DOS not after the received date when policy
                                                       refuse_future_dos (no lane at all when
-                                                      submission_period_days is set)
+                                                      submission_period_days is set; without
+                                                      refuse_future_dos no code_sets
+                                                      ``future_dos_codes`` fee)
 R30 pseudo-PHN     rules.general.pseudo_phn           PHN not in code_sets ``maternity_phn``
 R56 concurrent     rules.conferencing.not_concurrent  no start and finish time (nothing to overlap)
 duplicate          rules.general.duplicate            duplicate key (``history.dup_key``, hashed
@@ -62,10 +64,12 @@ def lane_fees(rules_by_fee: dict, tables, policy, excluded: frozenset) -> frozen
     counted in a practitioner scope."""
     if policy.submission_period_days:          # R13's period is the rules' to judge
         return frozenset()
-    timed = tables.sets["time_based"]
+    left_out = tables.sets["time_based"]
+    if not policy.refuse_future_dos:           # R13 refuses a future DOS of these fees whatever the policy
+        left_out = left_out | tables.sets["future_dos_codes"]
     return frozenset(fee for fee, rules in rules_by_fee.items()
                      if set(rules) <= LANE_RULES and tables.fees.get(fee) is not None
-                     and fee not in excluded and fee not in timed)
+                     and fee not in excluded and fee not in left_out)
 
 
 class Lane:

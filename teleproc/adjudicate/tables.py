@@ -102,6 +102,7 @@ class Tables:
     same_day: dict              # fee -> (SameDay, ...)
     prereqs: dict               # fee -> (Prereq, ...)
     bands: dict                 # band_set -> (Band, ...)
+    programs: dict = attrs.Factory(dict)    # fee_schedule.csv program -> frozenset of its fee items
 
     def set(self, name: str) -> frozenset:
         return self.sets[name]
@@ -182,6 +183,13 @@ def _findings() -> dict:
     return out
 
 
+def _programs(fees: dict) -> dict:
+    out: dict[str, set] = {}
+    for fee, spec in fees.items():
+        out.setdefault(spec.program, set()).add(fee)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def _by_fee(pairs) -> dict:
     out: dict[str, list] = {}
     for fees, item in pairs:
@@ -227,4 +235,4 @@ def load_tables() -> Tables:
             raise ValueError(f"unknown finding {finding!r} in formats/tables")
     return attrs.evolve(t, limits=_by_fee(limits), minimums=_by_fee(minimums), recodes=_by_fee(recodes),
                         same_day=_by_fee(same_day), prereqs=_by_fee(prereqs),
-                        bands={k: tuple(v) for k, v in bands.items()})
+                        bands={k: tuple(v) for k, v in bands.items()}, programs=_programs(t.fees))

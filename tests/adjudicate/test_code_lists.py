@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 
 from teleproc import data
-from teleproc.adjudicate import Registry
+from teleproc.adjudicate import Policy, Registry
+from teleproc.adjudicate.lane import lane_fees
+from teleproc.adjudicate import rules
+from teleproc.adjudicate.rules import attachment, cdm, complex_care, conferencing, maternity, mental_health
+from teleproc.adjudicate.rules import palliative, prevention
 from teleproc.adjudicate.tables import code_list, load_tables
 from teleproc.errors import UsageError
 from teleproc.tables import read_table
@@ -33,6 +37,19 @@ MOVED = {
     "sex_codes": (("M", "F"), "R70"),
     "residence_codes": (("home", "assisted_living", "care_facility"), "R14"),
     "facility_residences": (("care_facility",), "R14"),
+    "gp_specialties": (("00",), "R01"),
+    "maternity_codes": (("14010",), "R30"),
+    "future_dos_codes": (("14010",), "R13"),
+    "htn_codes": (("14052",), "R43"),
+    "cdm_13050_successors": (("14050", "14051"), "R44"),
+    "complex_care_plan_codes": (("14033",), "R60"),
+    "complex_care_location_codes": (("14033",), "R14"),
+    "cv_codes": (("14034",), "R70"),
+    "facility_conference_codes": (("14015",), "R55"),
+    "acute_conference_codes": (("14017",), "R55"),
+    "palliative_codes": (("14063", "14069"), "R80"),
+    "mh_phone_codes": (("14049",), "R91"),
+    "mh_phone_same_day_ok": (("14049", "14016"), "R91"),
 }
 
 
@@ -77,13 +94,14 @@ def test_code_sets_header_counts_its_rows():
     assert all(line.startswith("#") for line in text.splitlines()[:3])
 
 
-def test_no_moved_literal_left_in_the_rule_and_registry_sites():
+def test_no_fee_code_literal_left_in_the_rules_and_no_value_list_in_the_registry():
     root = Path(__file__).resolve().parents[2] / "teleproc" / "adjudicate"
-    cdm = (root / "rules" / "cdm.py").read_text()
-    pall = (root / "rules" / "palliative.py").read_text()
+    for path in sorted((root / "rules").glob("*.py")):
+        code = re.sub(r'""".*?"""', "", path.read_text(), flags=re.S)          # docstrings may cite codes
+        # left on purpose: policy accept_v28_for_14016 names its fee (and dx V28) in its own name
+        code = code.replace('k.policy.accept_v28_for_14016 and c.fee == "14016"', "")
+        assert not re.findall(r'"\d{5}"|"00"|fees="\d', code), path.name
     reg = (root / "registry.py").read_text()
-    assert '("14050", "14051")' not in cdm and '("13050",)' not in cdm
-    assert '("14063",)' not in pall
     for literal in ('"salary"', '"service_contract"', '"sessional"', '("M", "F")', '"care_facility"'):
         assert literal not in reg, literal
 
@@ -209,3 +227,155 @@ def test_cli_formats_override_reaches_the_registry_check(tmp_path, capsys):
     fmt = override_sets(tmp_path / "fmt", residence_codes=["home", "assisted_living", "care_facility", "hospice"])
     args = (DEMO / "submission.txt", tmp_path / "b.db", tmp_path / "b.txt")
     assert adjudicate(*args, received="20240305", registry=reg, extra=("--formats", fmt)) == 0
+
+
+# --- the rules' fee scopes (the @rule decorators) read code_sets.csv -------------------------------
+SCOPES = [   # (set, the rule whose scope it is, a fee of the set)
+    ("htn_codes", cdm.hypertension_excluded, "14052"),
+    ("cdm_13050_successors", cdm.after_13050, "14050"),
+    ("palliative_codes", palliative.benefits, "14069"),
+    ("palliative_plan", palliative.once_per_patient, "14063"),
+    ("maternity_codes", maternity.fixed_fields, "14010"),
+    ("maternity_codes", maternity.quarter_end, "14010"),
+    ("maternity_codes", maternity.network_member, "14010"),
+    ("cv_codes", prevention.age_sex, "14034"),
+    ("complex_care_plan_codes", complex_care.diagnosis, "14033"),
+    ("facility_conference_codes", conferencing.setting, "14015"),
+    ("acute_conference_codes", conferencing.setting, "14017"),
+    ("mh_phone_codes", mental_health.phone_same_day, "14049"),
+]
+
+
+@pytest.mark.parametrize("name,fn,fee", SCOPES, ids=[f"{s}-{f.rid}" for s, f, _ in SCOPES])
+def test_rule_scope_is_the_code_set(tmp_path, name, fn, fee):
+    assert fn in rules.rules_for(load_tables())[0][fee]
+    data.set_override(override_sets(tmp_path, **{name: []}))
+    assert fn not in rules.rules_for(load_tables())[0].get(fee, ())
+
+
+def test_r95_scope_is_the_pas_attachment_program_of_the_fee_schedule(tmp_path):
+    assert load_tables().programs["pas_attachment"] == frozenset({"98990"})
+    assert attachment.panel in rules.rules_for(load_tables())[0]["98990"]
+    fees = (data.packaged_dir() / "tables" / "fee_schedule.csv").read_text("utf-8")
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "fee_schedule.csv").write_text(fees.replace(",pas_attachment,", ",attachment_old,"))
+    data.set_override(tmp_path)
+    assert attachment.panel not in rules.rules_for(load_tables())[0]["98990"]
+
+
+def test_a_rule_scope_set_missing_stops_at_start_naming_it(tmp_path):
+    data.set_override(override_sets(tmp_path, mh_phone_codes=None))
+    with pytest.raises(data.DataError, match="no set 'mh_phone_codes'"):
+        Run()
+
+
+# --- the codes the rules compare with, in their bodies ----------------------------------------------
+def test_r01_gp_specialties_come_from_code_sets(tmp_path):
+    def cdm_by_specialty_01():
+        return Run(registry=registry([dict(number="P9", specialty="01")])).one(
+            make_claim(prac="P9", fee="14050", dx1="250", dos=D(2024, 3, 5)))
+
+    check(cdm_by_specialty_01(), "REFUSED", ["WF"])
+    data.set_override(override_sets(tmp_path, gp_specialties=["00", "01"]))
+    assert cdm_by_specialty_01().codes != ("WF",)
+
+
+MATERNITY = dict(phn="9824870522", fee="14010", dx1="V26", name_verify="G MA", dob=D(1989, 11, 2), prac="P5")
+
+
+def test_r30_reverse_check_reads_maternity_codes(tmp_path):
+    def visit_under_the_pseudo_phn():
+        return Run(received=D(2024, 10, 4)).one(make_claim(fee="00100", phn="9824870522", dos=D(2024, 9, 1)))
+
+    def visit_with_the_maternity_values():
+        return Run(received=D(2024, 10, 4)).one(make_claim(**{**MATERNITY, "fee": "00100"}, dos=D(2024, 9, 30)))
+
+    check(visit_under_the_pseudo_phn(), "REFUSED", ["WI"])
+    check(visit_with_the_maternity_values(), "REFUSED", ["WI"])   # the reverse check: not 14010
+    check(Run(received=D(2024, 10, 4)).one(make_claim(dos=D(2024, 9, 30), **MATERNITY)), "PAID", cents=185000)
+    data.set_override(override_sets(tmp_path, maternity_codes=["14010", "00100"]))
+    check(visit_under_the_pseudo_phn(), "REFUSED", ["WI"])       # now R30's fixed values: dx1 250 is not V26
+    check(visit_with_the_maternity_values(), "PAID")              # a maternity code: both checks pass
+
+
+def test_r13_future_dos_codes_are_refused_without_refuse_future_dos(tmp_path):
+    def future_visit():
+        return Run(received=D(2024, 3, 1), refuse_future_dos=False).one(make_claim(fee="00100", dos=D(2024, 3, 5)))
+
+    check(future_visit(), "PAID")
+    data.set_override(override_sets(tmp_path, future_dos_codes=["14010", "00100"]))
+    check(future_visit(), "REFUSED", ["BU"])
+
+
+def test_r13_the_s01_lane_leaves_future_dos_codes_to_the_rules(tmp_path):
+    """Without refuse_future_dos the lane does not check the DOS, so a fee of future_dos_codes
+    is no lane fee (the rules refuse its future DOS); with refuse_future_dos the lane checks it."""
+    def lane(**switches):
+        t = load_tables()
+        return lane_fees(rules.rules_for(t)[0], t, Policy.load(**switches), frozenset())
+
+    assert "00100" in lane(refuse_future_dos=False)
+    data.set_override(override_sets(tmp_path, future_dos_codes=["14010", "00100"]))
+    assert "00100" not in lane(refuse_future_dos=False) and "00100" in lane(refuse_future_dos=True)
+
+
+def test_r13_future_dos_codes_through_the_command(tmp_path, capsys):
+    """teleproc --formats DIR adjudicate (the S01 lane on, as by default): a future-dated 00100
+    is paid with refuse_future_dos off, refused BU once 00100 is a future_dos_codes fee."""
+    from tests.e2e_helpers import adjudicate, codes_of, read_back, valid_phn, write_submission
+
+    policy = (data.packaged_dir() / "policy.toml").read_text("utf-8")
+    assert "refuse_future_dos = true" in policy
+    sub = write_submission(tmp_path / "sub.txt", [dict(phn=valid_phn(0), fee="00100", dos=D(2024, 3, 5), billed=2000)])
+    answers = []
+    for name in ("a", "b"):
+        fmt = tmp_path / f"fmt-{name}"
+        fmt.mkdir()
+        (fmt / "policy.toml").write_text(policy.replace("refuse_future_dos = true", "refuse_future_dos = false"))
+        if name == "b":
+            override_sets(fmt, future_dos_codes=["14010", "00100"])
+        out = tmp_path / f"{name}.txt"
+        assert adjudicate(sub, tmp_path / f"{name}.db", out, received="20240301", registry=None,
+                          extra=("--formats", fmt)) == 0
+        (rec,) = [r for r in read_back(out) if r.CODE.startswith("S0")]
+        answers.append((rec.CODE, codes_of(rec)))
+    assert answers == [("S01", []), ("S03", ["BU"])]
+
+
+def test_r14_complex_care_location_codes_come_from_code_sets(tmp_path):
+    def complex_care_in_emergency():
+        return Run().decide(make_claim(fee="16100", phn=PHN_A, dos=D(2024, 1, 20), service_location="E"),
+                            make_claim(fee="14033", phn=PHN_A, dos=D(2024, 1, 20), dx1="D430",
+                                       service_location="E"))[1]
+
+    check(complex_care_in_emergency(), "REFUSED", ["KD"])
+    data.set_override(override_sets(tmp_path, complex_care_location_codes=[]))
+    check(complex_care_in_emergency(), "PAID", cents=31500)
+
+
+def test_r55_conference_settings_come_from_code_sets(tmp_path):
+    def conferences():
+        r = Run()
+        return (r.one(make_claim(fee="14015", ts="1000", te="1015", service_location="R", dx1="V58")),
+                r.one(make_claim(fee="14017", ts="1000", te="1015", service_location="C", dx1="V58",
+                                 phn="9000000021")))
+
+    facility, acute = conferences()
+    check(facility, "REFUSED", ["KD"])
+    check(acute, "REFUSED", ["KD"])
+    data.set_override(override_sets(tmp_path, facility_conference_codes=["14015", "14017"], acute_conference_codes=[]))
+    facility, acute = conferences()
+    check(facility, "REFUSED", ["KD"])
+    check(acute, "PAID")                       # C is no community location, and 14017 no acute-only code now
+
+
+def test_r91_same_day_allowed_fees_come_from_code_sets(tmp_path):
+    def phone_after_visit():
+        r = Run()
+        r.one(make_claim(fee="14043", phn=PHN_A, dos=D(2024, 1, 2)))
+        return r.decide(make_claim(fee="16100", phn=PHN_A, dos=D(2024, 5, 6)),
+                        make_claim(fee="14049", phn=PHN_A, dos=D(2024, 5, 6)))[1]
+
+    check(phone_after_visit(), "REFUSED", ["GG"])
+    data.set_override(override_sets(tmp_path, mh_phone_same_day_ok=["14049", "14016", "16100"]))
+    check(phone_after_visit(), "PAID")

@@ -7,15 +7,18 @@ from teleproc.trace import line_ref
 from ..history import FEE, LID, PRAC, STATUS
 from .base import rule
 
+PROGRAM = "pas_attachment"      # fee_schedule.csv program of the $0 attachment code(s), as analytics.panel
 
-@rule("R95", fees="98990")
+
+@rule("R95", fees=lambda t: t.programs.get(PROGRAM, ()))
 def panel(c, k):
     """R95 - accepted at $0; the paid line is the panel event ADD(practitioner, PHN, DOS).
-    R96 - the PHN already attached to this practitioner by an earlier 98990 -> PANEL_DUP (paid
-    $0, no new event). R97 - practitioner not PAS-registered or without the initial bulk upload
+    R96 - the PHN already attached to this practitioner by an earlier 98990 (a fee of program
+    pas_attachment in fee_schedule.csv) -> PANEL_DUP (paid $0, no new event). R97 - practitioner not PAS-registered or without the initial bulk upload
     (registry) -> PANEL_NOT_READY (paid $0, the event waits)."""
+    attachment = k.tables.programs[PROGRAM]
     for ln in k.hist.patient(c.phn):
-        if ln[FEE] == "98990" and ln[PRAC] == c.prac and ln[STATUS] in ("PAID", "ADJUSTED") \
+        if ln[FEE] in attachment and ln[PRAC] == c.prac and ln[STATUS] in ("PAID", "ADJUSTED") \
                 and ln[LID] not in k.hist.reversed:
             c.adjust("R96", "PANEL_DUP", {"line": line_ref(ln)})
             return None

@@ -79,10 +79,10 @@ def diagnosis(c, k):
     return None
 
 
-@rule("R43", fees="14052")
+@rule("R43", fees="@htn_codes")
 def hypertension_excluded(c, k):
-    """R43 - no 14052 when 14050 or 14051 (code_sets htn_excluding_codes) was paid for the
-    patient in the prior 12 months (policy htn_dx_history_check: nor any paid claim there with dx1 250 / 428)."""
+    """R43 - no 14052 when 14050 or 14051 (code_sets htn_excluding_codes) was paid for the patient in
+    the prior 12 months (policy htn_dx_history_check: nor any paid claim there with dx1 250 / 428)."""
     lo, hi = bounds("12m", c.ymd)
     paid = k.hist.paid(c.phn, k.tables.sets["htn_excluding_codes"], lo, hi)
     if paid:
@@ -95,10 +95,10 @@ def hypertension_excluded(c, k):
     return None
 
 
-@rule("R44", fees="14050 14051")
+@rule("R44", fees="@cdm_13050_successors")
 def after_13050(c, k):
-    """R44 - a 13050 (code_sets cdm_13050_codes) paid in the prior 12 months for the same condition (its dx1 starting 250
-    for 14050, 428 for 14051, or no dx) blocks the new code."""
+    """R44 - a 13050 (code_sets cdm_13050_codes) paid in the prior 12 months for the same condition
+    (its dx1 starting 250 for 14050, 428 for 14051, or no dx) blocks the new code."""
     lo, hi = bounds("12m", c.ymd)
     wanted = k.tables.sets["cdm_dx_" + c.fee]
     for ln in k.hist.paid(c.phn, k.tables.sets["cdm_13050_codes"], lo, hi):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .base import rule
 
 
-@rule("R60", fees="14033")
+@rule("R60", fees="@complex_care_plan_codes")
 def diagnosis(c, k):
     """R60 - dx1 is one of the 28 Table-1 combination codes (exact match), or an alias of one
     from policy complex_dx_aliases (e.g. A250 -> R250, A13)."""

@@ -52,16 +52,17 @@ def diagnosis(c, k):
     return None
 
 
-@rule("R55", fees="14015 14017")
+@rule("R55", fees="@facility_conference_codes @acute_conference_codes")
 def setting(c, k):
     """R55 - 14015 is for a facility patient (refused at a community location: office types,
     patient's residence); 14017 is held in an acute care facility (inpatient, emergency, day
-    care). 14016 (community) is general R14. Blank location: no check."""
+    care). 14016 (community) is general R14. Blank location: no check. The codes: code_sets
+    facility_conference_codes, acute_conference_codes."""
     loc = c.claim.location
     sets = k.tables.sets
-    if c.fee == "14015" and loc in sets["community_locations"]:
+    if c.fee in sets["facility_conference_codes"] and loc in sets["community_locations"]:
         return c.why("LOCATION", {"location": loc, "fee": c.fee})
-    if c.fee == "14017" and loc and loc not in sets["acute_locations"]:
+    if c.fee in sets["acute_conference_codes"] and loc and loc not in sets["acute_locations"]:
         return c.why("LOCATION", {"location": loc, "fee": c.fee})
     return None
 

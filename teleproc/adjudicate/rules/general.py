@@ -29,20 +29,20 @@ def fee_effective(c, k):
 
 @rule("R30")
 def pseudo_phn(c, k):
-    """R30 (reverse check, implementation choice) - the maternity network pseudo-PHN
-    9824870522 carries fee 14010 only. Mirrored by the S01 lane (lane.py)."""
-    if c.phn in k.tables.sets["maternity_phn"] and c.fee != "14010":
+    """R30 (reverse check, implementation choice) - the maternity network pseudo-PHN 9824870522 carries
+    fee 14010 only (code_sets maternity_phn, maternity_codes). Mirrored by the S01 lane (lane.py)."""
+    if c.phn in k.tables.sets["maternity_phn"] and c.fee not in k.tables.sets["maternity_codes"]:
         return c.why("FIXED_FIELD_MISMATCH", {"fee": c.fee, "field": "phn", "pseudo_phn": "maternity"})
     return None
 
 
 @rule("R13")
 def received_before_dos(c, k):
-    """R13 / R32 - a claim received before its DOS is refused (explicit for 14010; for every
-    code when refuse_future_dos). Policy submission_period_days > 0 also refuses claims received
-    that many days after the DOS (the seeds state no period; off by default). Mirrored by the
-    S01 lane (lane.py), which is off when a submission period is set."""
-    if c.ymd > c.received and (k.policy.refuse_future_dos or c.fee == "14010"):
+    """R13 / R32 - a claim received before its DOS is refused (explicit for 14010, code_sets
+    future_dos_codes; for every code when refuse_future_dos). Policy submission_period_days > 0 also
+    refuses claims received that many days after the DOS (the seeds state no period; off by
+    default). Mirrored by the S01 lane (lane.py), which is off when a submission period is set."""
+    if c.ymd > c.received and (k.policy.refuse_future_dos or c.fee in k.tables.sets["future_dos_codes"]):
         return c.why("RECEIVED_BEFORE_DOS", {"dos": c.ymd, "received": c.received})
     days = k.policy.submission_period_days
     if days and c.dos.toordinal() + days < from_ymd(c.received).toordinal():
@@ -63,9 +63,10 @@ def minimum_time(c, k):
 # --- 2. practitioner -----------------------------------------------------------------------------------
 @rule("R01", fees="@gpsc_codes")
 def specialty(c, k):
-    """R01 - GPSC codes need registered specialty 00 (registry; unknown passes)."""
+    """R01 - GPSC codes need registered specialty 00 (code_sets gp_specialties; registry;
+    unknown passes)."""
     p = k.registry.practitioner(c.prac)
-    if p is not None and p.specialty is not None and p.specialty != "00":
+    if p is not None and p.specialty is not None and p.specialty not in k.tables.sets["gp_specialties"]:
         return c.why("PRACT_SPECIALTY", {"practitioner": c.prac, "specialty": p.specialty, "source": "registry"})
     return None
 
@@ -134,10 +135,10 @@ def out_of_province(c, k):
 
 @rule("R14", fees="@community_only")
 def residence(c, k):
-    """R14 - community-only codes are refused for a patient in a care facility: a facility
-    service location (C continuing care, I inpatient) or a registry residence in code_sets
-    ``facility_residences`` (care_facility); 14033
-    only in the office, the home or assisted living (code_sets complex_care_locations)."""
+    """R14 - community-only codes are refused for a patient in a care facility: a facility service
+    location (C continuing care, I inpatient) or a registry residence in code_sets
+    ``facility_residences`` (care_facility); 14033 (``complex_care_location_codes``) only in the
+    office, the home or assisted living (code_sets complex_care_locations)."""
     sets = k.tables.sets
     loc = c.claim.location
     if loc in sets["facility_locations"]:
@@ -145,7 +146,7 @@ def residence(c, k):
     patient = k.registry.patient(c.phn)
     if patient is not None and patient.residence in sets["facility_residences"]:
         return c.why("LOCATION", {"residence": patient.residence, "source": "registry", "fee": c.fee})
-    if c.fee == "14033" and loc and loc not in sets["complex_care_locations"]:
+    if c.fee in sets["complex_care_location_codes"] and loc and loc not in sets["complex_care_locations"]:
         return c.why("LOCATION", {"location": loc, "fee": c.fee})
     return None
 

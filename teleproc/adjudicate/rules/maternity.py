@@ -7,7 +7,7 @@ from .base import rule
 QUARTER_ENDS = frozenset({331, 630, 930, 1231})   # month * 100 + day (R31: last day of a calendar quarter)
 
 
-@rule("R30", fees="14010")
+@rule("R30", fees="@maternity_codes")
 def fixed_fields(c, k):
     """R30 - fixed claim values: PHN 9824870522, dx1 V26, one unit; with policy
     maternity_name_strict also initial G, surname MATERNITY (the C02 carries its first letters)
@@ -30,7 +30,7 @@ def fixed_fields(c, k):
     return None
 
 
-@rule("R31", fees="14010")
+@rule("R31", fees="@maternity_codes")
 def quarter_end(c, k):
     """R31 - the DOS is the last day of a calendar quarter."""
     if c.ymd % 10000 not in QUARTER_ENDS:
@@ -38,7 +38,7 @@ def quarter_end(c, k):
     return None
 
 
-@rule("R34", fees="14010")
+@rule("R34", fees="@maternity_codes")
 def network_member(c, k):
     """R34 - a registered network member for the whole quarter ending on the DOS (registry
     maternity_network, _from, _to; unknown passes)."""

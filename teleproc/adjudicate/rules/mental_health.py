@@ -28,11 +28,12 @@ def age_band(c, k):
     return None
 
 
-@rule("R91", fees="14049")
+@rule("R91", fees="@mh_phone_codes")
 def phone_same_day(c, k):
     """R91 - 14049 is refused when the same practitioner has any other fee for the patient that
-    day (paid, or billed in the same group), except 14016."""
-    allowed = ("14049", "14016")
+    day (paid, or billed in the same group), except 14016 (code_sets mh_phone_codes,
+    mh_phone_same_day_ok)."""
+    allowed = k.tables.sets["mh_phone_same_day_ok"]
     for ln in k.hist.patient(c.phn):
         if ln[DOS] == c.ymd and ln[PRAC] == c.prac and ln[PFEE] not in allowed and k.hist.is_paid(ln):
             return c.why("SAME_DAY_VISIT", {"line": line_ref(ln)})

@@ -8,7 +8,7 @@ from ..history import PRAC
 from .base import rule
 
 
-@rule("R80", fees="14063 14069")
+@rule("R80", fees="@palliative_codes")
 def benefits(c, k):
     """R80 - the patient is eligible for the BC Palliative Care Benefits Program (patient
     registry; unknown passes; policy pall_benefits_check)."""
@@ -22,15 +22,15 @@ def benefits(c, k):
 
 @rule("R75", fees="@palliative_block")
 def after_plan(c, k):
-    """R75 - once a 14063 (code_sets palliative_plan) is paid for the patient (DOS on or before this one, the same day
-    included, A39), no CDM, complex care or CV fee is payable."""
+    """R75 - once a 14063 (code_sets palliative_plan) is paid for the patient (DOS on or before this
+    one, the same day included, A39), no CDM, complex care or CV fee is payable."""
     paid = k.hist.paid(c.phn, k.tables.sets["palliative_plan"], 0, c.ymd)
     if paid:
         return c.why("AFTER_PALLIATIVE", {"line": line_ref(paid[0])})
     return None
 
 
-@rule("R76", fees="14063")
+@rule("R76", fees="@palliative_plan")
 def once_per_patient(c, k):
     """R76 - 14063 once per patient: again by the same practitioner -> refused; by another
     (the patient may have moved communities) -> policy palliative_second_gp (default review)."""

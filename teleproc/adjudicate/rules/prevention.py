@@ -4,7 +4,7 @@ from __future__ import annotations
 from .base import rule
 
 
-@rule("R70", fees="14034")
+@rule("R70", fees="@cv_codes")
 def age_sex(c, k):
     """R70 - the patient's age and sex fall in a 14034 window (age_bands.csv, policy cv_age_rule:
     sex_specific = men 40-49 / women 50-59, broad = 18-69). No birth date -> AGE_SEX (R08). Sex
