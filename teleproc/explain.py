@@ -18,6 +18,7 @@ import sys
 
 from . import store, trace
 from .errors import UsageError
+from .jsonl import dollars, money_text
 from .log import logger, mask_phn
 from .tables import read_table
 
@@ -52,11 +53,8 @@ def finding_texts() -> dict:
 
 
 def money(cents: int | None) -> str:
-    """Cents as dollars with thousands separators: 123456789 -> '1,234,567.89'."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    """Cents as dollars with thousands separators: 123456789 -> '1,234,567.89'; '' for none."""
+    return "" if cents is None else money_text(cents, thousands=True)
 
 
 def day(v) -> str:
@@ -121,7 +119,7 @@ def fact_sentences(facts: dict) -> list[str]:
         out.append(f"{f.pop('minutes')} minutes, the fee needs at least {f.pop('min')}")
     if "billed" in f and "per_unit" in f:
         billed, per, units = int(f.pop("billed")), int(f.pop("per_unit")), int(f.pop("units", 1))
-        out.append(f"billed ${money(billed)}, scheduled ${money(per)} x {units} = ${money(per * units)}")
+        out.append(f"billed {dollars(billed)}, scheduled {dollars(per)} x {units} = {dollars(per * units)}")
     if "group_fee" in f:
         out.append(f"{f.pop('group_fee')} billed in the same group (same practitioner, patient and day)"
                    + (f", submission line {f.pop('group_line')}" if "group_line" in f else ""))
@@ -231,7 +229,7 @@ def render(d: dict) -> str:
         + (f", {d['run_kind']}" if d["run_kind"] else "")
         + (f" of {d['source']}" if d["source"] else "") + f", received {d['received']}):",
         f"  Claim: practitioner {c['practitioner']} (payee {c['payee']}) billed {c['fee']}{units} for PHN "
-        f"{c['phn']} on {c['service_date']}{times}, ${c['billed']}"
+        f"{c['phn']} on {c['service_date']}{times}, {dollars(c['billed_cents'])}"
         + (f", diagnosis {c['dx1']}" if c["dx1"] else "")
         + (f", location {c['location']}" if c["location"] else "")
         + f"; data centre {c['data_centre']} sequence {c['dc_seq']:07d}, folio {c['folio']}"
@@ -239,7 +237,7 @@ def render(d: dict) -> str:
     ]
     paid_as = f" under {a['paid_fee']}" if a["paid_fee"] and a["paid_fee"] != c["fee"] else ""
     answer = (f"  Answer: {a['record']} {_RECORD_WORDS.get(a['record'], '')} ({a['outcome']}), "
-              f"paid ${a['paid']}{paid_as}" + (f" for {a['paid_units']} units" if a["paid_units"] not in (0, 1, None)
+              f"paid {dollars(a['paid_cents'])}{paid_as}" + (f" for {a['paid_units']} units" if a["paid_units"] not in (0, 1, None)
                                                and a["paid_units"] != c["units"] else "") + ".")
     lines.append(answer)
     for code in a["codes"]:
@@ -414,7 +412,7 @@ def cmd_holds(args, out=None) -> int:
               f"{sum(h['state'] == 'review' for h in holds):,} for review)\n")
     for h in holds:
         out.write(f"line {h['line_id']}  folio {h['folio']}  practitioner {h['practitioner']}  fee {h['fee']}  "
-                  f"{h['service_date']}  ${h['billed']}  {h['state']}\n"
+                  f"{h['service_date']}  ${h['billed']}  {h['state']}\n"    # a hold is never a debit: no sign
                   f"    why: {h['reason']}\n    waits for: {h['waits_for']}\n")
     return 0
 

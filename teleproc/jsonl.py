@@ -13,10 +13,18 @@ from .fields import BLANK
 from .layout import load_layouts
 
 
-def money_text(cents: int) -> str:
+def money_text(cents: int, thousands: bool = False) -> str:
+    """Cents as decimal dollars: -123456789 -> '-1234567.89' ('-1,234,567.89' with ``thousands``)."""
     sign = "-" if cents < 0 else ""
     a = abs(cents)
-    return f"{sign}{a // 100}.{a % 100:02d}"
+    return f"{sign}{a // 100:,}.{a % 100:02d}" if thousands else f"{sign}{a // 100}.{a % 100:02d}"
+
+
+def dollars(cents: int | None) -> str:
+    """Cents as people read an amount: '$1,234.56', '-$43.16'; '?' for no amount."""
+    if cents is None:
+        return "?"
+    return ("-$" if cents < 0 else "$") + money_text(abs(cents), thousands=True)
 
 
 def money_cents(text) -> int:

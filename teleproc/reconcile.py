@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .errors import RecordError
+from .jsonl import dollars, money_text
 from .log import logger, mask_phn
 from .remit import cheque_accounts_for
 
@@ -45,10 +46,7 @@ ANSWERS = FINAL + ("S04",)
 
 
 def _money(cents) -> str:
-    if cents is None:
-        return "?"
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    return "?" if cents is None else money_text(cents, thousands=True)
 
 
 def _int(s: str):
@@ -293,8 +291,9 @@ def _claim_row(c) -> dict:
     return {"file": c["file"], "line": c["line"], "data_centre": c["dc"], "dc_seq": c["seq"], "payee": c["payee"],
             "practitioner": c["practitioner"], "folio": c["folio"], "phn": mask_phn(c["phn"]),
             "service_date": c["dos"], "fee": c["fee"], "billed": _money(c["billed"]) if c["billed"] is not None else "",
+            "billed_cents": c["billed"],
             "debit": c["debit"], "state": _STATE[last["code"]] if last else "never answered",
-            "paid": _money(sum(a["paid"] for a in c["answers"])),
+            "paid": _money(sum(a["paid"] for a in c["answers"])), "paid_cents": sum(a["paid"] for a in c["answers"]),
             "answers": " ; ".join(f"{a['code']}{(' ' + ' '.join(a['codes'])) if a['codes'] else ''} "
                                   f"({a['file']}:{a['line']})" for a in c["answers"]),
             "codes": " ".join(dict.fromkeys(code for a in c["answers"] for code in a["codes"]))}
@@ -303,7 +302,8 @@ def _claim_row(c) -> dict:
 def _answer_row(a) -> dict:
     return {"file": a["file"], "line": a["line"], "record": a["code"], "data_centre": a["dc"], "dc_seq": a["seq"],
             "payee": a["payee"], "practitioner": a["practitioner"], "folio": a["folio"],
-            "phn": mask_phn(a["phn"]) if a["phn"] else "", "paid": _money(a["paid"]), "codes": " ".join(a["codes"])}
+            "phn": mask_phn(a["phn"]) if a["phn"] else "", "paid": _money(a["paid"]), "paid_cents": a["paid"],
+            "codes": " ".join(a["codes"])}
 
 
 def exit_status(rep: dict, fail_on_held: bool) -> int:
@@ -323,17 +323,19 @@ def render_text(rep: dict) -> str:
         if rep[key]:
             L.append(f"{title}:")
             L.extend(f"  {r['file']}:{r['line']} seq {r['dc_seq']} practitioner {r['practitioner']} folio "
-                     f"{r['folio']} fee {r['fee']} ${r['billed']}" + (f"  [{r['answers']}]" if r["answers"] else "")
+                     f"{r['folio']} fee {r['fee']} {dollars(r['billed_cents'])}" + (f"  [{r['answers']}]" if r["answers"] else "")
                      for r in rep[key])
     if rep["unmatched"]:
         L.append("Answers matching no claim:")
         L.extend(f"  {r['file']}:{r['line']} {r['record']} seq {r['dc_seq']} practitioner {r['practitioner']} "
-                 f"folio {r['folio']} paid ${r['paid']}" + (f" codes {r['codes']}" if r["codes"] else "")
+                 f"folio {r['folio']} paid {dollars(r['paid_cents'])}" + (f" codes {r['codes']}" if r["codes"] else "")
                  for r in rep["unmatched"])
     L.append("Billed and paid per payee:")
-    L.extend(f"  {p['payee']}: {p['claims']:,} claims, billed ${p['billed']}, paid ${p['paid']}" for p in rep["payees"])
+    L.extend(f"  {p['payee']}: {p['claims']:,} claims, billed {dollars(p['billed_cents'])}, paid {dollars(p['paid_cents'])}"
+             for p in rep["payees"])
     L.append("Per practitioner:")
-    L.extend(f"  {p['payee']}/{p['practitioner']}: {p['claims']:,} claims, billed ${p['billed']}, paid ${p['paid']}"
+    L.extend(f"  {p['payee']}/{p['practitioner']}: {p['claims']:,} claims, billed {dollars(p['billed_cents'])}, "
+             f"paid {dollars(p['paid_cents'])}"
              for p in rep["practitioners"])
     if rep["codes"]:
         L.append("Codes:")
@@ -346,7 +348,7 @@ def render_text(rep: dict) -> str:
         exp, got = b["expected"], b["found"]
         amounts = b["money"]
         L.append(f"  UNBALANCED {b['where']}: {b['check']}: the file says "
-                 f"{('$' + _money(exp)) if amounts else exp}, the lines give {('$' + _money(got)) if amounts else got}")
+                 f"{dollars(exp) if amounts else exp}, the lines give {dollars(got) if amounts else got}")
     for p in rep["problems"]:
         L.append(f"  PROBLEM {p}")
     return "\n".join(L) + "\n"

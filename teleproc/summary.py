@@ -11,14 +11,16 @@ count and text) and ``warnings``.
 """
 from __future__ import annotations
 
+from .jsonl import dollars, money_text
+
 # Findings that turn on the received date or the date of service (finding_codes.csv).
 DATE_FINDINGS = ("RECEIVED_BEFORE_DOS", "NOT_EFFECTIVE", "BEYOND_SUBMISSION_PERIOD")
 TOP_PAYEES = 10
 
 
 def money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    """Cents as '1,234.56' (report fields; texts show ``jsonl.dollars``)."""
+    return money_text(cents, thousands=True)
 
 
 def _texts() -> dict:
@@ -80,7 +82,7 @@ def text(summary: dict) -> str:
         + (f", {summary['released_holds']:,} held claims decided again" if summary["released_holds"] else ""),
         f"  paid as billed (S01): {a.get('S01', 0):,}   paid with explanation (S02): {a.get('S02', 0):,}",
         f"  refused (S03): {a.get('S03', 0):,}   held (S04): {a.get('S04', 0):,}   rejected (C12): {a.get('C12', 0):,}",
-        f"  billed ${money(summary['billed_cents'])}   paid ${money(summary['paid_cents'])}",
+        f"  billed {dollars(summary['billed_cents'])}   paid {dollars(summary['paid_cents'])}",
     ]
     if "holds_pending" in summary:
         lines.append(f"  holds pending: {summary['holds_pending']:,}"
@@ -95,7 +97,7 @@ def text(summary: dict) -> str:
         shown = pay[:TOP_PAYEES]
         lines.append(f"  largest payees ({len(shown)} of {len(pay):,}, by amount paid):")
         lines.extend(f"    {p['payee']}{(' ' + p['name']) if p['name'] else ''}: {p['claims']:,} claims, "
-                     f"billed ${p['billed']}, paid ${p['paid']}" for p in shown)
+                     f"billed {dollars(p['billed_cents'])}, paid {dollars(p['paid_cents'])}" for p in shown)
     for w in summary.get("warnings") or ():
         lines.append(f"WARNING: {w}")
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from e2e_helpers import DEMO, DEMO_REGISTRY, cli
+from e2e_helpers import DEMO, DEMO_REGISTRY, cli, run_demo_1, run_demo_2
 
 from teleproc import summary
 
@@ -63,6 +63,18 @@ def test_date_warning_threshold_is_more_than_a_tenth():
 
 def test_money_has_thousands_separators():
     assert summary.money(16706200012) == "167,062,000.12" and summary.money(-100) == "-1.00"
+
+
+def test_negative_amounts_read_as_people_write_them(tmp_path, capsys):
+    """A payee whose debits exceed its payments (demo run 2: payee 90002) shows -$43.16, never $-43.16."""
+    from teleproc.jsonl import dollars, money_text
+    assert (dollars(-4316), dollars(123456789), dollars(0), dollars(None)) == ("-$43.16", "$1,234,567.89", "$0.00", "?")
+    assert (money_text(-123456789), money_text(-123456789, thousands=True)) == ("-1234567.89", "-1,234,567.89")
+    run_demo_1(tmp_path)
+    capsys.readouterr()
+    run_demo_2(tmp_path)
+    err = capsys.readouterr().err
+    assert "90002 NORTH SHORE CLINIC: 3 claims, billed -$43.16, paid -$43.16" in err and "$-" not in err
 
 
 def test_trace_file_explains_every_line_of_the_run(tmp_path):
