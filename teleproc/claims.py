@@ -18,8 +18,10 @@ import attrs
 from .errors import ERROR
 
 # Teleplan's "no other insurer" and the other-insurer codes that are not provinces
-# (spec 3.2 P100): IN institution, PP pay patient, WC WorkSafeBC.
-_NON_PROVINCE_INSURERS = frozenset({"", "IN", "PP", "WC"})
+# (spec 3.2 P100): IN institution, PP pay patient, WC WorkSafeBC. Each is a claim type of its own
+# (spec 3.2.1, branch-coded where it matters); every other code C02.toml allows for P100
+# (oin_insurer) is a province: conformance.checks.PROVINCES derives the list from the layout.
+NON_PROVINCE_INSURERS = frozenset({"", "IN", "PP", "WC"})
 
 
 @attrs.define(slots=True, eq=False)
@@ -104,7 +106,7 @@ class Claim:
     def province(self) -> str | None:
         """Out-of-province (reciprocal) patient's province, or None for BC / non-province insurers."""
         ins = self.record.oin_insurer
-        return None if ins in _NON_PROVINCE_INSURERS else ins
+        return None if ins in NON_PROVINCE_INSURERS else ins
     @property
     def sex(self) -> str | None:
         """Only reciprocal claims carry a sex (P112); otherwise the patient registry does."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from .. import phn as phnmod
+from ..claims import NON_PROVINCE_INSURERS
 from ..codec import mask
 from ..errors import ERROR, WARNING, Finding
 from ..layout import layout
@@ -26,7 +27,8 @@ from ..validate import FileReader
 
 ICBC_EXAMPLE = "A1234565"        # spec 1.14.4's example; MSP code T3 refuses it
 _POSTAL = re.compile(r"[A-Z][0-9][A-Z][0-9][A-Z][0-9]")
-PROVINCES = frozenset({"AB", "SK", "MB", "ON", "NS", "PE", "NF", "NL", "NT", "NB", "YT", "NU"})
+# the reciprocal provinces: the P100 codes of C02.toml that are not another kind of insurer
+PROVINCES = layout("C02").field("oin_insurer").allowed - NON_PROVINCE_INSURERS
 CORRECTIONAL_LOCATION = "C"
 
 

@@ -379,3 +379,17 @@ def test_r91_same_day_allowed_fees_come_from_code_sets(tmp_path):
     check(phone_after_visit(), "REFUSED", ["GG"])
     data.set_override(override_sets(tmp_path, mh_phone_same_day_ok=["14049", "14016", "16100"]))
     check(phone_after_visit(), "PAID")
+
+
+def test_reciprocal_provinces_are_the_layouts_p100_codes_less_the_other_insurer_kinds():
+    """conformance.checks.PROVINCES is derived from C02.toml's P100 list (spec 3.2, 6.3), not a
+    second literal list; Claim.province answers None for the non-province kinds only."""
+    from teleproc.claims import NON_PROVINCE_INSURERS
+    from teleproc.conformance.checks import PROVINCES
+    from teleproc.layout import layout
+
+    allowed = layout("C02").field("oin_insurer").allowed
+    assert PROVINCES == allowed - NON_PROVINCE_INSURERS
+    assert PROVINCES == frozenset("AB SK MB ON NS PE NF NL NT NB YT NU".split())
+    assert make_claim(oin="AB").province == "AB"
+    assert {make_claim(oin=code).province for code in NON_PROVINCE_INSURERS} == {None}
