@@ -50,17 +50,10 @@ def label_of(source: object) -> str:
 
 
 def check_input(path: str | os.PathLike[str]) -> Path:
-    """A path the command may read: a regular file, a FIFO or a character device (not a folder)."""
-    p = Path(path)
-    try:
-        mode = p.stat().st_mode
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read ({e.strerror})") from None
-    if stat.S_ISDIR(mode):
-        raise UsageError(f"{path}: is a folder, not a file")
-    return p
+    """A path the command may read: a regular file, a FIFO or a character device (not a folder):
+    ``paths.input_file``, the one check of an input path (and its wording)."""
+    from .paths import input_file
+    return input_file(path)
 
 
 @contextlib.contextmanager
