@@ -10,13 +10,24 @@ spread (best, median, worst) and B's change against A.
 Measurements: ``e2e`` (bench_adjudicate: ``teleproc adjudicate`` on an empty store), ``validate``
 and ``parse`` (bench_codec). The submission is the same cached file both benches use. Results
 go to ``bench/results/ab-<N><tag>.json``.
+
+``--instructions`` counts instead of timing: each side's ``e2e`` runs once under valgrind
+(``callgrind``), and once more stopping after its imports; the difference is the instructions
+the run itself executed. The count does not depend on the machine's load (a shared machine's
+CPU times vary by several percent between identical runs), so a change of a fraction of a
+percent shows; it is not time (a cache miss costs more than an add), and valgrind runs ~50x
+slower, so use some 30,000 claims::
+
+    python bench/ab.py --a /tmp/base --b . --claims 30000 --instructions
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,6 +50,37 @@ def run(measure: str, path: Path, tree: Path, received: str) -> dict:
     return r
 
 
+def instructions(name: str, path: Path, tree: Path, received: str) -> int:
+    """Instructions executed by one bench child (valgrind's callgrind, whole process)."""
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                          str(HERE / "bench_adjudicate.py"), "--child", name, str(path), str(tree), received],
+                         capture_output=True, text=True, cwd=HERE.parent)
+    if out.returncode != 0:
+        raise SystemExit(f"valgrind {name} on {tree} failed:\n{out.stderr[-2000:]}")
+    return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
+
+
+def count(path: Path, trees: dict, received: str, claims: int, tag: str) -> int:
+    """--instructions: the run's instructions on each side (e2e minus its imports)."""
+    got = {}
+    for side, tree in trees.items():
+        total = instructions("e2e", path, tree, received)
+        base = instructions("imports", path, tree, received)
+        got[side] = {"e2e": total, "imports": base, "run": total - base}
+        sys.stderr.write(f"  {side}: {total:,} instructions, of which imports {base:,}, the run {total - base:,}\n")
+    a, b = got["A"]["run"], got["B"]["run"]
+    print(f"A = {trees['A']}\nB = {trees['B']}\n{claims:,} claims, instructions executed (valgrind callgrind)\n")
+    print("| side | the run | per claim | B vs A |\n|---|---:|---:|---:|")
+    print(f"| A | {a:,} | {a / claims:,.0f} | |")
+    print(f"| B | {b:,} | {b / claims:,.0f} | {(b / a - 1) * 100:+.2f} % instructions |")
+    bench_codec.RESULTS.mkdir(exist_ok=True)
+    dest = bench_codec.RESULTS / f"ab-instructions-{claims}{tag}.json"
+    dest.write_text(json.dumps({"claims": claims, "trees": {k: str(v) for k, v in trees.items()}, "counts": got},
+                               indent=2) + "\n")
+    print(f"\nwritten {dest.relative_to(HERE.parent)}")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--a", type=Path, required=True, help="the base tree (the commit before the change)")
@@ -50,9 +92,13 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--received", default=bench_adjudicate.RECEIVED)
     ap.add_argument("--tag", default="")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count the e2e run's instructions under valgrind instead of timing it (load-independent)")
     a = ap.parse_args(argv)
     trees = {"A": a.a.resolve(), "B": a.b.resolve()}
     path = bench_adjudicate.submission(a.claims, a.seed, a.patients)
+    if a.instructions:
+        return count(path, trees, a.received, a.claims, a.tag)
     runs: dict = {(m, s): [] for m in a.measures for s in trees}
     for i in range(a.repeat):
         for m in a.measures:

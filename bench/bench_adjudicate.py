@@ -84,7 +84,7 @@ def child(name: str, path: str, tree: str, received: str) -> dict:
         from teleproc.validate import FileReader
     if name == "floor":
         floor_loop = _floor(path, received)     # tables, pattern: set up before the clock starts
-    if name == "e2e":
+    if name in ("e2e", "imports"):      # "imports": e2e's process without the run (ab.py --instructions)
         from teleproc import cli
         import teleproc.adjudicate.engine  # noqa: F401  (imports are not the run)
     if name == "phases":
