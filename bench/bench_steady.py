@@ -83,20 +83,25 @@ def child(tree: str, state: str, path: str, received: str, new: str, mode: str) 
     import teleproc.adjudicate.engine  # noqa: F401  (imports are not the run)
     from teleproc.adjudicate import history
     reads = {"calls": 0, "seconds": 0.0}
+    by_kind: dict = {}
     if mode == "history":
-        clock = time.perf_counter
+        clock = time.process_time       # CPU time (a system call, ~1 us: few thousand reads a run)
         for name in ("_stored_lines", "_read_patient", "_read_practitioner"):
             real = getattr(history.History, name, None)
             if real is None:
                 continue
+            mine = by_kind[name] = {"calls": 0, "seconds": 0.0}
 
-            def timed(self, *a, _real=real):
+            def timed(self, *a, _real=real, _mine=mine):
                 t = clock()
                 try:
                     return _real(self, *a)
                 finally:
+                    dt = clock() - t
                     reads["calls"] += 1
-                    reads["seconds"] += clock() - t
+                    reads["seconds"] += dt
+                    _mine["calls"] += 1
+                    _mine["seconds"] += dt
             setattr(history.History, name, timed)
     tmp = tempfile.mkdtemp(prefix="bench-steady-", dir=os.path.dirname(state))
     base = _rss_mb()
@@ -125,7 +130,7 @@ def child(tree: str, state: str, path: str, received: str, new: str, mode: str) 
     return {"claims": rep["claims"], "seconds": cpu, "wall_seconds": wall, "base_mb": base,
             "peak_mb": _rss_mb(), "answers": rep["answers"],
             "fast_path_claims": rep.get("fast_path_claims"), "history_reads": reads["calls"],
-            "history_read_seconds": reads["seconds"]}
+            "history_read_seconds": reads["seconds"], "history_reads_by_kind": by_kind}
 
 
 def run_child(tree: Path, state: Path, path: Path, received: str, new: bool, mode: str = "e2e",
@@ -301,6 +306,7 @@ def steady(a) -> dict:
         "empty_claims_per_s": round(rate["empty"]), "full_claims_per_s": round(rate["full"]),
         "ratio_full_to_empty": round(ratio, 4),
         "history": {"reads": reads, "seconds": round(hist["history_read_seconds"], 3),
+                    "by_kind": hist.get("history_reads_by_kind", {}),
                     "us_per_read": round(hist["history_read_seconds"] / reads * 1e6, 1) if reads else None,
                     "run_claims_per_s": round(hist["claims"] / hist["seconds"])},
         "targets": {"full_ge_0.8_empty": {"value": round(ratio, 3), "met": ratio >= 0.8},
@@ -322,7 +328,9 @@ def steady_table(r: dict) -> str:
     out.append(f"full / empty: {r['ratio_full_to_empty']:.3f} (target >= 0.8: "
                f"{'met' if r['targets']['full_ge_0.8_empty']['met'] else 'MISSED'})")
     out.append(f"history reads (full store, timed run at {h['run_claims_per_s']:,} claims/s): {h['reads']:,} reads, "
-               f"{h['seconds']:.2f} s, {h['us_per_read'] or 0:.1f} us per read")
+               f"{h['seconds']:.2f} s, {h['us_per_read'] or 0:.1f} us per read (CPU)" + "".join(
+                   f"; {k.lstrip('_')} {v['calls']:,} x {v['seconds'] / v['calls'] * 1e6:,.0f} us"
+                   for k, v in h.get("by_kind", {}).items() if v["calls"]))
     out.append("build runs: " + ", ".join(f"{b['year']} {b['claims_per_s']:,}/s {b['peak_mb']:.0f} MB"
                                           for b in r["build_runs"]))
     return "\n".join(out)

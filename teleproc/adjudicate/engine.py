@@ -532,8 +532,8 @@ class Adjudicator:
         if not (seq.isdigit() and rec.isdigit()) or claim.dos is None:
             return None
         seq, rec, day = int(seq), int(rec), ymd(claim.dos)
-        for row in reversed(self.hist.patient(claim.phn)):
-            if row[H.DOS] == day and row[H.RECV] == rec and int(row[H.SEQ]) == seq and row[H.DC].strip() == dc:
+        for row in reversed(self.hist.lines(claim.phn, None, day, day)):
+            if row[H.RECV] == rec and int(row[H.SEQ]) == seq and row[H.DC].strip() == dc:
                 return row
         for row in self.conn.execute(  # reversed or superseded lines the history view leaves out
                 "SELECT {} FROM claim_lines WHERE phn = ? AND dos = ? AND dc_seq = ? AND received = ? "

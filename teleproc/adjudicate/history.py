@@ -4,21 +4,25 @@ Rules read a *line* as the ``claim_lines`` row tuple, in ``COLUMNS`` order, with
 constants (``line[FEE]``). Dates are ``YYYYMMDD`` ints; ``PFEE`` is the fee the line was paid
 under (an age-band recode changes it), ``FEE`` the fee billed.
 
-This run's lines are kept as the ledger's fixed-width texts (``run_lines``, PHN -> texts: what
-the store writes at the end of the run); a patient's lines become tuples only when a rule asks
-about that patient (``patient``), so a run of office visits never decodes a line. Lines per
-practitioner are kept for the practitioner-scoped fees only (caps per practitioner, time
-overlaps, specialty consultations). A patient's or practitioner's stored lines are loaded with
-one indexed query the first time a rule asks, and never when the store held no line at the
-start of the run. Debit reversals and holds decided again are kept as id sets, so a line tuple
-is never changed in place. ``keys`` holds the duplicate key (practitioner, PHN, DOS, fee,
-units as written, hashed) of every line known: the S01 lane's duplicate check (a key seen
-means "maybe a duplicate": the claim goes the rules' way); the lane records through
-``add_text``.
+Rules ask narrow questions: the lines of a patient (or of a practitioner, under the
+practitioner-scoped fees: caps per practitioner, time overlaps, specialty consultations) under
+some fees with a DOS in a period (``lines``, ``paid``, ``practitioner_paid``). The answer is
+picked from the lines' fixed-width texts (the ledger's) by their fee and DOS slices, and only
+the lines picked are decoded into tuples: a patient's ten years of history cost one indexed
+query and a split when a rule first asks about the patient, not a decode of every line. The
+texts of the patients asked about are kept (``_Kept``: in DOS order, a period found by
+bisection) for at most about PATIENT_CACHE lines; a practitioner's for the whole run. This run's
+lines are kept as texts too (``run_lines``, PHN -> texts: what the store writes at each flush),
+and never when the store held no line at the start of the run. Debit reversals and holds
+decided again are kept as id sets, so a line tuple is never changed in place. ``keys`` holds the
+duplicate key (practitioner, PHN, DOS, fee, units as written, hashed) of every line known: the
+S01 lane's duplicate check (a key seen means "maybe a duplicate": the claim goes the rules'
+way); the lane records through ``add_text``.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict, defaultdict
 from operator import itemgetter
 
 from teleproc import store
@@ -41,9 +45,9 @@ HELD = "HELD"
 _ROWS = "SELECT run_id, lines FROM ledger WHERE phn = ?"
 _PRAC_ROWS = ("SELECT run_id, lines FROM ledger WHERE phn IN "
               "(SELECT phn FROM ledger_prac WHERE practitioner = ?)")
-# decoded-history cache: the lines of the patients a rule asked about, at most about this many
-# (~1 KB each decoded; the patients asked about first are dropped first; a patient asked about
-# again is read again, from the store and this run's unwritten lines)
+# kept-history cache: the line texts of the patients a rule asked about, at most about this many
+# lines (~350 bytes each kept; the patients asked about first are dropped first; a patient asked
+# about again is read again, from the store and this run's unwritten lines)
 PATIENT_CACHE = 50_000
 
 
@@ -93,6 +97,33 @@ def _decoder():
 
 decode_line, _STATUS_AT, _KIND_AT = _decoder()
 _by_id = itemgetter(LID)
+_DOS_AT, _PFEE_AT, _FEE_AT, _PRAC_AT, _LID_AT = store.line_slices(
+    "c02.service_date", "paid_fee", "c02.fee_item", "c02.practitioner", "line_id")
+
+
+class _Kept:
+    """Decided lines kept undecoded: one patient's stored lines, or one practitioner's under the
+    practitioner-scoped fees. ``items`` are ``(DOS text, offset, texts, run id)``, the line being
+    ``texts[offset:offset + LINE_WIDTH]`` (a patient's ledger row is kept whole, not cut into
+    lines), in DOS order; ``days`` are their DOS texts, so the lines of a period are one
+    bisection away. A line is cut out and decoded only when a query picks it."""
+    __slots__ = ("days", "items")
+
+    def __init__(self, items: list):
+        items.sort()
+        self.items = items
+        self.days = [i[0] for i in items]
+
+    def insert(self, text: str, run_id: int) -> None:
+        item = (text[_DOS_AT], 0, text, run_id)
+        i = bisect_right(self.days, item[0])
+        self.items.insert(i, item)
+        self.days.insert(i, item[0])
+
+    def window(self, lo: str, hi: str) -> list:
+        """The items with a DOS text in [lo, hi]."""
+        days = self.days
+        return self.items[bisect_left(days, lo):bisect_right(days, hi)]
 
 
 def dup_key(prac: str, phn: str, dos: int, fee: str, units: int, times: tuple | None = None) -> int:
@@ -150,16 +181,15 @@ class History:
         self._key_dates: set = set()          # DOS whose stored keys are in ``keys``
         self._run_id = run_id
         self._prac_fees = practitioner_fees
-        self._pfee_at, self._prac_at = (slice(a, a + w) for a, w in (store.LINE_AT["paid_fee"],
-                                                                     store.LINE_AT["c02.practitioner"]))
         self.run_lines: defaultdict[str, list] = defaultdict(list)   # this run's line texts per PHN not written yet (the buffer)
         self.prac_pairs: set = set()          # (practitioner, PHN) of this run's practitioner-scoped lines
         self.keys = KeyFilter()               # duplicate keys of every line known (dup_key)
-        self._pat: dict[str, list] = {}       # PHN -> decoded lines, for the patients a rule asked about
-        self._synced: dict[str, int] = {}     # PHN -> how many of its run_lines _pat holds (or skipped)
-        self._held = 0                        # decoded lines in _pat (about: PATIENT_CACHE)
-        self._prac: dict[str, list] = {}
-        self._start: tuple | None = None      # (reversed line ids, live hold ids) when the run began
+        self._pat: OrderedDict[str, _Kept] = OrderedDict()   # PHN -> stored lines, for the patients a rule asked about
+        self._held = 0                        # lines kept in _pat (about: PATIENT_CACHE)
+        self._prac: dict[str, _Kept] = {}     # practitioner -> its lines under the practitioner-scoped fees
+        self._fee_texts: dict = {}            # a query's fees -> the fee texts as the lines write them
+        self._gone: set = set()               # line id texts a debit had reversed when the run began
+        self._live: set = set()               # ids of the holds pending or under review when the run began
         if self._stored:
             self._start_state()                # now: this run's writes must not change them
         self.reversed: set[int] = set()     # line ids reversed by a debit in this run
@@ -177,48 +207,46 @@ class History:
             kf.mask, kf.bits = size - 1, bytearray(size >> 3)     # in place: add_text holds kf
 
     # --- indexes --------------------------------------------------------------------------------
-    def patient(self, phn: str) -> list:
-        """The patient's lines as the history view shows them (no rejected line, no debit
-        request): stored ones (this run's written ones included), then this run's unwritten ones.
-        This run's texts are decoded when asked for here, not when recorded: the fast path only
-        records texts. The decoded lines are kept for at most PATIENT_CACHE patients."""
+    def _patient(self, phn: str) -> _Kept:
+        """The patient's stored lines, kept undecoded (read from the store the first time a rule
+        asks: ``_read_patient``); at most about PATIENT_CACHE lines are kept for all patients."""
         pat = self._pat
-        lines = pat.get(phn)
-        if lines is None:
+        kept = pat.get(phn)
+        if kept is None:
             while self._held > PATIENT_CACHE and pat:     # drop the patients asked about first
-                old = next(iter(pat))
-                self._held -= len(pat.pop(old))
-                del self._synced[old]
-            lines = pat[phn] = self._stored_lines(phn) if self._stored else []
-            self._held += len(lines)
-            self._synced[phn] = 0
-        run = self.run_lines.get(phn)
-        if run is not None:
-            done = self._synced[phn]
-            if done < len(run):
-                st, kd, run_id = _STATUS_AT, _KIND_AT, self._run_id
-                n = len(lines)
-                lines.extend(decode_line(t, run_id) for t in run[done:] if t[st] != "REJECTED" and t[kd] != "D")
-                self._held += len(lines) - n
-                self._synced[phn] = len(run)
-        return lines
+                self._held -= len(pat.popitem(last=False)[1].items)
+            kept = pat[phn] = _Kept(self._read_patient(phn) if self._stored else [])
+            self._held += len(kept.items)
+        return kept
+
+    def patient(self, phn: str) -> list:
+        """Every line of the patient as the history view shows it (no rejected line, no debit
+        request), decoded: stored ones (this run's written ones included), then this run's
+        unwritten ones. Rules ask ``lines`` / ``paid`` for what they need instead."""
+        return self.lines(phn)
 
     def _start_state(self) -> None:
         """The line ids a debit had reversed and the holds still pending or under review when the
         run began (both few): a stored line reads as it did then, whatever this run writes."""
         conn = self._conn
-        self._start = ({i for (i,) in conn.execute("SELECT line_id FROM line_extra WHERE reversed_by IS NOT NULL")},
-                       {i for (i,) in conn.execute("SELECT line_id FROM holds WHERE state IN ('pending', 'review')")})
+        w = _LID_AT.stop - _LID_AT.start
+        self._gone = {"%0*d" % (w, i) for (i,) in conn.execute(
+            "SELECT line_id FROM line_extra WHERE reversed_by IS NOT NULL")}
+        self._live = {i for (i,) in conn.execute("SELECT line_id FROM holds WHERE state IN ('pending', 'review')")}
 
-    def _stored_lines(self, phn: str) -> list:
-        """The patient's lines in the store, read from its ledger rows (their duplicate keys go
-        into ``keys``)."""
-        lines = self._read(self._conn.execute(_ROWS, (phn,)))
+    def _read_patient(self, phn: str) -> list:
+        """The patient's lines in the store, as ``_Kept`` items (unsorted; every line of its
+        ledger rows: ``_pick`` leaves out what the history does not show); their duplicate keys
+        go into ``keys`` when the store keeps no keys by DOS."""
+        width, a = store.LINE_WIDTH, _DOS_AT.start
+        b = a + 8
+        items = [(texts[i + a:i + b], i, texts, run_id)
+                 for run_id, texts in self._conn.execute(_ROWS, (phn,)) for i in range(0, len(texts), width)]
         if not self.keyed:
             add, key = self.keys.add, self.line_key
-            for ln in lines:
+            for ln in self._decoded(items):
                 add(key(ln))
-        return lines
+        return items
 
     def load_keys(self, dos: int) -> None:
         """Put the duplicate keys of the stored lines with this DOS into ``keys`` (once a DOS;
@@ -237,57 +265,61 @@ class History:
                 return True                 # a fee billed by time: always compare the lines
             self.load_keys(dos)
         elif self._stored and phn not in self._pat:
-            self.patient(phn)               # its stored lines bring their keys
+            self._patient(phn)              # its stored lines bring their keys
         return key in self.keys
 
-    def _read(self, rows, keep=None) -> list:
-        """Decode ledger rows ``(run_id, lines)`` into history lines in line-id order, as the view
-        would show them when the run began: no rejected line, no debit request, no line a debit
-        had reversed; a HELD line of an earlier run whose hold was no longer pending or under
-        review reads SUPERSEDED. ``keep(text)`` picks lines before they are decoded."""
-        if self._start is None:      # an empty store at the start: nothing was reversed or held
-            self._start = (set(), set())
-        gone, live = self._start
-        st, kd, this_run, width = _STATUS_AT, _KIND_AT, self._run_id, store.LINE_WIDTH
+    def _decoded(self, items, want=None, fee_at: slice = _PFEE_AT, mine=None) -> list:
+        """The history lines of ``_Kept`` items with the fee at ``fee_at`` among ``want`` (fee
+        texts; None: any) and practitioner text ``mine`` (None: any), decoded, in line-id order,
+        as the view showed them when the run began: no rejected line, no debit request, no line
+        a debit had reversed, and a HELD line of an earlier run whose hold was no longer pending
+        or under review reads SUPERSEDED."""
+        gone, live, this_run, width = self._gone, self._live, self._run_id, store.LINE_WIDTH
+        st, kd, lid, pr = _STATUS_AT, _KIND_AT, _LID_AT, _PRAC_AT
         out = []
-        for run_id, texts in rows:
-            for i in range(0, len(texts), width):
-                t = texts[i:i + width]
-                if t[kd] == "D" or t[st] == "REJECTED" or (keep is not None and not keep(t)):
-                    continue
-                ln = decode_line(t, run_id)
-                if gone and ln[LID] in gone:
-                    continue
-                if ln[STATUS] == HELD and run_id != this_run and ln[LID] not in live:
-                    ln = ln[:STATUS] + ("SUPERSEDED",) + ln[STATUS + 1:]
-                out.append(ln)
-        out.sort(key=_by_id)
+        for _, i, texts, run_id in items:
+            t = texts[i:i + width]
+            if t[kd] == "D" or t[st] == "REJECTED" or (want is not None and t[fee_at] not in want) \
+                    or (mine is not None and t[pr] != mine) or (gone and t[lid] in gone):
+                continue
+            ln = decode_line(t, run_id)
+            if ln[STATUS] == HELD and run_id != this_run and ln[LID] not in live:
+                ln = ln[:STATUS] + ("SUPERSEDED",) + ln[STATUS + 1:]
+            out.append(ln)
+        if len(out) > 1:
+            out.sort(key=_by_id)
         return out
 
-    def practitioner(self, prac: str) -> list:
-        """The practitioner's lines under the practitioner-scoped fees (stored, then this run's)."""
-        lines = self._prac.get(prac)
-        if lines is None:
-            if self._stored:
-                fees, pf, pr = frozenset(f.ljust(5) for f in self._prac_fees), self._pfee_at, self._prac_at
-                mine = prac.ljust(5)
-                lines = self._read(self._conn.execute(_PRAC_ROWS, (prac,)),
-                                   lambda t: t[pf] in fees and t[pr] == mine)
-            else:
-                lines = []
-            self._prac[prac] = lines
-        return lines
+    def _practitioner(self, prac: str) -> _Kept:
+        """The practitioner's lines under the practitioner-scoped fees (stored, then this run's:
+        ``add`` inserts them), read from the store the first time: ``_read_practitioner``."""
+        kept = self._prac.get(prac)
+        if kept is None:
+            kept = self._prac[prac] = _Kept(self._read_practitioner(prac) if self._stored else [])
+        return kept
+
+    def _read_practitioner(self, prac: str) -> list:
+        """The practitioner's lines under the practitioner-scoped fees in the store, as ``_Kept``
+        items (each line cut out), from the rows of every patient the practitioner has such a
+        line for (``ledger_prac``)."""
+        fees = frozenset(f.ljust(5) for f in self._prac_fees)
+        mine, width = prac.ljust(5), store.LINE_WIDTH
+        pa, pb, fa, fb, dos = _PRAC_AT.start, _PRAC_AT.stop, _PFEE_AT.start, _PFEE_AT.stop, _DOS_AT
+        out = []
+        for run_id, texts in self._conn.execute(_PRAC_ROWS, (prac,)):
+            for i in range(0, len(texts), width):
+                if texts[i + pa:i + pb] == mine and texts[i + fa:i + fb] in fees:
+                    t = texts[i:i + width]
+                    out.append((t[dos], 0, t, run_id))
+        return out
 
     def add(self, text: str, line: tuple) -> None:
         """A line this run decided: its text (the ledger's) and its tuple (the rules')."""
         phn = line[PHN]
-        self.patient(phn).append(line)
-        self._held += 1
         self.record(phn, text)
-        self._synced[phn] += 1
         self.keys.add(self.line_key(line))
         if line[PFEE] in self._prac_fees:
-            self.practitioner(line[PRAC]).append(line)
+            self._practitioner(line[PRAC]).insert(text, self._run_id)
             self.prac_pairs.add((line[PRAC], phn))
 
     def line_key(self, ln: tuple) -> int:
@@ -303,16 +335,14 @@ class History:
 
     def unwritten(self) -> dict:
         """PHN -> this run's line texts not handed to the store yet, now handed: the buffer is
-        emptied (the patients whose decoded lines are kept get their last lines decoded first,
-        so what they hold stays whole; every other patient reads its lines from the store)."""
+        emptied (the patients kept with lines among them are dropped from the cache: asked
+        again, they read their lines from the store)."""
         run = self.run_lines
         if not run:
             return {}
-        synced = self._synced
-        for phn in self._pat:
-            if phn in run:
-                self.patient(phn)
-            synced[phn] = 0
+        pat = self._pat
+        for phn in [p for p in pat if p in run]:
+            self._held -= len(pat.pop(phn).items)
         out = dict(run)           # a plain dict: readers of it must not grow it
         run.clear()               # in place: the fast path holds this dict
         self._stored = True
@@ -366,18 +396,49 @@ class History:
         return line[STATUS] == HELD and line[LID] not in self.redecided
 
     # --- queries ----------------------------------------------------------------------------------
-    def lines(self, phn: str, fees, lo: int = 0, hi: int = OPEN_END, prac: str | None = None):
-        """The patient's lines paid under one of ``fees`` with DOS in [lo, hi] (any state)."""
-        for ln in self.patient(phn):
-            if ln[PFEE] in fees and lo <= ln[DOS] <= hi and (prac is None or ln[PRAC] == prac):
-                yield ln
+    def _fees(self, fees) -> frozenset:
+        """A query's fees as the line texts write them (padded to the field's width)."""
+        try:
+            out = self._fee_texts.get(fees)
+        except TypeError:           # a set: not kept
+            return frozenset(f.ljust(5) for f in fees)
+        if out is None:
+            out = self._fee_texts[fees] = frozenset(f.ljust(5) for f in fees)
+        return out
+
+    def _pick(self, kept: _Kept, run, fees, lo: int, hi: int, prac, fee_at: slice) -> list:
+        """The lines of ``kept`` (then of ``run``, this run's unwritten texts) with the fee at
+        ``fee_at`` among ``fees`` (None: any), DOS in [lo, hi] and practitioner ``prac`` (None:
+        any), decoded, in line-id order."""
+        lo_s, hi_s = "%08d" % lo, "%08d" % hi
+        want = None if fees is None else self._fees(fees)
+        mine = None if prac is None else prac.ljust(5)
+        out = self._decoded(kept.window(lo_s, hi_s), want, fee_at, mine)
+        if run:
+            st, kd, dos, pr, run_id = _STATUS_AT, _KIND_AT, _DOS_AT, _PRAC_AT, self._run_id
+            out.extend(decode_line(t, run_id) for t in run
+                       if t[kd] != "D" and t[st] != "REJECTED" and lo_s <= t[dos] <= hi_s
+                       and (want is None or t[fee_at] in want) and (mine is None or t[pr] == mine))
+        return out
+
+    def lines(self, phn: str, fees=None, lo: int = 0, hi: int = OPEN_END, prac: str | None = None,
+              billed: bool = False) -> list:
+        """The patient's lines paid under one of ``fees`` (``billed``: billed under; None: any
+        fee) with DOS in [lo, hi], of practitioner ``prac`` (None: any), in any state, in
+        decision order. Only these lines are decoded."""
+        return self._pick(self._patient(phn), self.run_lines.get(phn), fees, lo, hi, prac,
+                          _FEE_AT if billed else _PFEE_AT)
 
     def paid(self, phn: str, fees, lo: int = 0, hi: int = OPEN_END, prac: str | None = None) -> list:
         return [ln for ln in self.lines(phn, fees, lo, hi, prac) if self.is_paid(ln)]
 
+    def practitioner_lines(self, prac: str, fees, lo: int, hi: int) -> list:
+        """The practitioner's lines under the practitioner-scoped fees among ``fees`` with DOS in
+        [lo, hi], in any state, in decision order."""
+        return self._pick(self._practitioner(prac), None, fees, lo, hi, None, _PFEE_AT)
+
     def practitioner_paid(self, prac: str, fees, lo: int, hi: int) -> list:
-        return [ln for ln in self.practitioner(prac)
-                if ln[PFEE] in fees and lo <= ln[DOS] <= hi and self.is_paid(ln)]
+        return [ln for ln in self.practitioner_lines(prac, fees, lo, hi) if self.is_paid(ln)]
 
     # --- this file's prerequisites not decided yet (R10) -------------------------------------------
     def billed(self, phn: str, claim) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from teleproc.trace import line_ref
 
-from ..history import FEE, LID, PRAC, STATUS
+from ..history import LID, STATUS
 from .base import rule
 
 PROGRAM = "pas_attachment"      # fee_schedule.csv program of the $0 attachment code(s), as analytics.panel
@@ -17,9 +17,8 @@ def panel(c, k):
     pas_attachment in fee_schedule.csv) -> PANEL_DUP (paid $0, no new event). R97 - practitioner not PAS-registered or without the initial bulk upload
     (registry) -> PANEL_NOT_READY (paid $0, the event waits)."""
     attachment = k.tables.programs[PROGRAM]
-    for ln in k.hist.patient(c.phn):
-        if ln[FEE] in attachment and ln[PRAC] == c.prac and ln[STATUS] in ("PAID", "ADJUSTED") \
-                and ln[LID] not in k.hist.reversed:
+    for ln in k.hist.lines(c.phn, attachment, prac=c.prac, billed=True):
+        if ln[STATUS] in ("PAID", "ADJUSTED") and ln[LID] not in k.hist.reversed:
             c.adjust("R96", "PANEL_DUP", {"line": line_ref(ln)})
             return None
     p = k.registry.practitioner(c.prac)

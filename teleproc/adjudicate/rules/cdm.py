@@ -22,8 +22,8 @@ def majority_of_care(c, k, facts: dict | None = None) -> bool:
     service per practitioner per day)."""
     lo, hi = bounds("12m", c.ymd)
     excluded = code_set("msoc_exclusions")
-    days = {(ln[PRAC], ln[DOS]) for ln in k.hist.patient(c.phn)
-            if lo <= ln[DOS] <= hi and ln[KIND] == "ffs" and k.hist.is_paid(ln) and ln[PFEE] not in excluded}
+    days = {(ln[PRAC], ln[DOS]) for ln in k.hist.lines(c.phn, None, lo, hi)
+            if ln[KIND] == "ffs" and k.hist.is_paid(ln) and ln[PFEE] not in excluded}
     mine = sum(1 for pr, _ in days if pr == c.prac)
     if facts is not None:
         facts.update(own_days=mine, all_days=len(days), **{"from": lo, "to": hi})
@@ -89,8 +89,8 @@ def hypertension_excluded(c, k):
         return c.why("CAP_PATIENT_12M", {"line": line_ref(paid[0]), "from": lo, "to": hi})
     if k.policy.htn_dx_history_check:
         dxs = k.tables.sets["hypertension_excluding_dx"]
-        for ln in k.hist.patient(c.phn):
-            if lo <= ln[DOS] <= hi and k.hist.is_paid(ln) and any((ln[DX1] or "").startswith(d) for d in dxs):
+        for ln in k.hist.lines(c.phn, None, lo, hi):
+            if k.hist.is_paid(ln) and any((ln[DX1] or "").startswith(d) for d in dxs):
                 return c.why("CAP_PATIENT_12M", {"line": line_ref(ln), "dx1": ln[DX1], "from": lo, "to": hi})
     return None
 

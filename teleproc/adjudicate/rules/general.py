@@ -6,7 +6,7 @@ from teleproc.store import from_ymd, ymd
 
 from teleproc.trace import line_ref
 
-from ..history import BUNITS, DOS, FEE, OPEN_END, PAYEE, PFEE, PRAC, PUNITS, STATUS, bounds, dup_key
+from ..history import DOS, OPEN_END, PAYEE, PUNITS, STATUS, bounds, dup_key
 from .base import rule
 
 
@@ -84,8 +84,8 @@ def specialty_consultation(c, k):
     if consult:
         lo, hi = bounds("12m", c.ymd)
         billed_counts = k.policy.spec_consult_basis == "billed"
-        for ln in k.hist.practitioner(c.prac):
-            if ln[PFEE] in consult and lo <= ln[DOS] <= hi and (billed_counts or k.hist.is_paid(ln)):
+        for ln in k.hist.practitioner_lines(c.prac, consult, lo, hi):
+            if billed_counts or k.hist.is_paid(ln):
                 return c.why("PRACT_SPEC_CONSULT", {"line": line_ref(ln), "period": "12m"})
     return None
 
@@ -160,6 +160,16 @@ def _in_period(p, c, ymd: int) -> bool:
     return ymd <= c.ymd                 # before
 
 
+def _period(p, c) -> tuple[int, int]:
+    """The DOS bounds of ``_in_period``: the history lines R10 reads."""
+    if p.period == "day":
+        return c.ymd, c.ymd
+    if p.period == "cy":
+        y = c.ymd // 10000 * 10000
+        return y, y + 9999
+    return 0, c.ymd
+
+
 @rule("R10", fees=lambda t: t.prereqs)
 def prerequisites(c, k):
     """R10 with R20 (obstetric bonus <- delivery), R61 (14033 <- same-day visit), R64 (14039 <-
@@ -171,9 +181,8 @@ def prerequisites(c, k):
         prac = None if (p.note_delegate and c.claim.has_note) else c.prac
         seen = []
         seen_refused = pending = debited = False
-        for ln in hist.lines(c.phn, p.requires, prac=prac):
-            if not _in_period(p, c, ln[DOS]):
-                continue
+        lo, hi = _period(p, c)
+        for ln in hist.lines(c.phn, p.requires, lo, hi, prac):
             if hist.is_paid(ln):
                 break
             if hist.is_pending(ln):
@@ -250,7 +259,7 @@ def duplicate(c, k):
     timed = fee in hist.time_based
     if not hist.known(c.phn, dup_key(prac, c.phn, day, fee, units, (ts, te) if timed else None), day, timed):
         return None                    # no line shares the key: nothing to compare
-    for ln in hist.patient(c.phn):
+    for ln in hist.lines(c.phn, None, day, day, prac):     # a duplicate has the claim's DOS
         if hist.same_service(ln, prac, day, fee, units, ts, te):
             if hist.is_paid(ln):
                 return c.why("DUPLICATE", {"line": line_ref(ln)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from teleproc.trace import line_ref
 
-from ..history import DOS, PFEE, PRAC
+from ..history import PFEE
 from .base import rule
 
 
@@ -34,8 +34,8 @@ def phone_same_day(c, k):
     day (paid, or billed in the same group), except 14016 (code_sets mh_phone_codes,
     mh_phone_same_day_ok)."""
     allowed = k.tables.sets["mh_phone_same_day_ok"]
-    for ln in k.hist.patient(c.phn):
-        if ln[DOS] == c.ymd and ln[PRAC] == c.prac and ln[PFEE] not in allowed and k.hist.is_paid(ln):
+    for ln in k.hist.lines(c.phn, None, c.ymd, c.ymd, c.prac):
+        if ln[PFEE] not in allowed and k.hist.is_paid(ln):
             return c.why("SAME_DAY_VISIT", {"line": line_ref(ln)})
     other = [f for f in k.group_fees(c) if f not in allowed]
     if other:
