@@ -1,0 +1,125 @@
+"""History reads by fee and period (issue 13): ``History.lines`` / ``paid`` /
+``practitioner_lines`` pick lines from their ledger texts by fee, DOS and practitioner and decode
+only those. Every answer must equal the same filter applied to the patient's whole history as
+the ``claim_lines`` view shows it (no rejected line, no debit request, no reversed line, a HELD
+line whose hold is no longer pending reads SUPERSEDED), in line-id order: checked on stores with
+holds, debits and refusals (the demo files) and on a generated file run twice (duplicates,
+caps, prerequisites), for random fee sets, periods and practitioners."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from e2e_helpers import ROOT, adjudicate, run_demo_1, run_demo_2
+from teleproc import store
+from teleproc.adjudicate import history
+from teleproc.adjudicate.engine import Adjudicator
+from teleproc.adjudicate.history import COLUMNS, DOS, FEE, LID, PFEE, PRAC, REASONS, REV, STATUS, SUP, bounds
+
+sys.path.insert(0, str(ROOT / "bench"))
+import gen_submission as gen  # noqa: E402  (the benchmark's seeded generator)
+
+
+def _reference(conn) -> dict:
+    """PHN -> the patient's history lines as the view shows them now (the state a new run
+    starts from), with the columns the ledger text does not hold as the decoder gives them."""
+    live = {i for (i,) in conn.execute("SELECT line_id FROM holds WHERE state IN ('pending', 'review')")}
+    out: dict = {}
+    for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM claim_lines WHERE status <> 'REJECTED' "
+                            "AND kind <> 'debit' AND reversed_by IS NULL ORDER BY line_id"):
+        r = list(row)
+        r[REASONS], r[SUP], r[REV] = "", None, None
+        if r[STATUS] == "HELD" and r[LID] not in live:
+            r[STATUS] = "SUPERSEDED"
+        out.setdefault(r[COLUMNS.index("phn")], []).append(tuple(r))
+    return out
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    d = tmp_path_factory.mktemp("reads")
+    demo = d / "demo"
+    demo.mkdir()
+    run_demo_1(demo)
+    run_demo_2(demo)
+    g = d / "gen"
+    g.mkdir()
+    pop = gen.Population(patients=120, seed=7)
+    gen.generate(g / "sub.txt", 1500, 120, 7, population=pop)
+    gen.write_registry(g / "registry", population=pop)
+    for run, gap in ((1, []), (2, ["--allow-sequence-gap"])):
+        assert adjudicate(g / "sub.txt", g / "state.db", g / f"return-{run}.txt", received="20250115",
+                          registry=g / "registry", extra=gap) == 0
+    out = []
+    for db in (demo / "demo.db", g / "state.db"):
+        conn = store.connect(db, write=False)
+        adj = Adjudicator(conn, run_id=99, received=date(2025, 2, 1))
+        ref = _reference(conn)
+        assert ref
+        out.append((adj.hist, ref))
+    return out
+
+
+def _fee_sets(ref) -> list:
+    fees = sorted({ln[PFEE] for lines in ref.values() for ln in lines} | {ln[FEE] for lines in ref.values() for ln in lines})
+    return fees
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_lines_equal_the_view_filtered(stores, data):
+    hist, ref = data.draw(st.sampled_from(stores))
+    phn = data.draw(st.sampled_from(sorted(ref) + ["0000000000"]))
+    lines = ref.get(phn, [])
+    fees_all = _fee_sets(ref)
+    fees = data.draw(st.one_of(st.none(), st.frozensets(st.sampled_from(fees_all), max_size=4),
+                               st.lists(st.sampled_from(fees_all), max_size=3).map(tuple)))
+    days = sorted({ln[DOS] for ln in lines}) or [20240101]
+    day = data.draw(st.sampled_from(days))
+    period = data.draw(st.sampled_from(["day", "cy", "12m", "quarter", "before", "lifetime"]))
+    lo, hi = bounds(period, day)
+    prac = data.draw(st.one_of(st.none(), st.sampled_from(sorted({ln[PRAC] for ln in lines}) or ["00000"])))
+    billed = data.draw(st.booleans())
+    at = FEE if billed else PFEE
+    want = [ln for ln in lines if (fees is None or ln[at] in fees) and lo <= ln[DOS] <= hi
+            and (prac is None or ln[PRAC] == prac)]
+    assert hist.lines(phn, fees, lo, hi, prac, billed=billed) == want
+    if not billed:
+        assert hist.paid(phn, fees, lo, hi, prac) == [ln for ln in want if hist.is_paid(ln)]
+    assert hist.patient(phn) == lines
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_practitioner_lines_equal_the_view_filtered(stores, data):
+    """R02/R23/R33/R52/R53/R63/R72: a practitioner's lines under the practitioner-scoped fees."""
+    hist, ref = data.draw(st.sampled_from(stores))
+    scoped = [ln for lines in ref.values() for ln in lines if ln[PFEE] in hist._prac_fees]
+    pracs = sorted({ln[PRAC] for lines in ref.values() for ln in lines})
+    prac = data.draw(st.sampled_from(pracs))
+    fees = data.draw(st.frozensets(st.sampled_from(sorted(hist._prac_fees)), min_size=1, max_size=6))
+    day = data.draw(st.sampled_from(sorted({ln[DOS] for ln in scoped} or {20240101})))
+    lo, hi = bounds(data.draw(st.sampled_from(["day", "cy", "12m", "quarter"])), day)
+    want = sorted((ln for ln in scoped if ln[PRAC] == prac and ln[PFEE] in fees and lo <= ln[DOS] <= hi),
+                  key=lambda ln: ln[LID])
+    assert hist.practitioner_lines(prac, fees, lo, hi) == want
+    assert hist.practitioner_paid(prac, fees, lo, hi) == [ln for ln in want if hist.is_paid(ln)]
+
+
+def test_a_small_cache_answers_the_same(stores, monkeypatch):
+    """PATIENT_CACHE bounds the lines kept, not the answers."""
+    monkeypatch.setattr(history, "PATIENT_CACHE", 3)
+    for used, ref in stores:
+        hist = Adjudicator(used._conn, run_id=99, received=date(2025, 2, 1)).hist
+        most = 0
+        for _ in range(2):
+            for phn, lines in ref.items():
+                assert hist.lines(phn) == lines
+                assert hist.lines(phn, None, lines[-1][DOS], lines[-1][DOS]) == [
+                    ln for ln in lines if ln[DOS] == lines[-1][DOS]]
+                most = max(most, len(hist._pat[phn].items))
+                assert hist._held <= 3 + most
+        assert len(hist._pat) < len(ref)
