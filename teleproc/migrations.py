@@ -47,10 +47,23 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
     store.fill_keys(conn, load_tables().sets["time_based"])
 
 
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    """Issue 13: the lines under the practitioner-scoped fees by practitioner and DOS year
+    (``prac_lines``, store.PRAC_DDL), filled from the ledger rows already stored: a run reads a
+    practitioner's lines of the years its rules ask about instead of every line of every patient
+    the practitioner has such a line for (``ledger_prac``, which stays)."""
+    from . import store
+    from .adjudicate.tables import load_tables
+    for ddl in store.PRAC_DDL:
+        conn.execute(ddl)
+    store.fill_prac_lines(conn, load_tables().practitioner_fees())
+
+
 # (what it does, the step): STEPS[i] takes version BASE_VERSION + i to BASE_VERSION + i + 1
 STEPS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("runs: teleproc version, data and policy digests, totals; return files kept", _v2_to_v3),
     ("ledger_keys: the stored lines' duplicate keys by date of service", _v3_to_v4),
+    ("prac_lines: the lines under the practitioner-scoped fees by practitioner and DOS year", _v4_to_v5),
 )
 
 LATEST = BASE_VERSION + len(STEPS)

@@ -642,6 +642,64 @@ def fill_keys(conn: sqlite3.Connection, time_based: frozenset) -> int:
     return n
 
 
+# --- practitioner-scoped lines by practitioner and DOS year (schema step: prac_lines) ------------------
+# The rules count some fees per practitioner (tables.practitioner_fees: per-practitioner caps,
+# conference time overlaps, specialty consultations) over a day, a quarter, a calendar year or 12
+# months. ``prac_lines`` keeps those lines (copies of their ledger texts: about 1 % of the lines)
+# by practitioner and DOS year, one row per practitioner per year per ledger write, so a run reads
+# a practitioner's lines of the years it asks about, not every line of every patient the
+# practitioner has such a line for.
+PRAC_DDL = ("CREATE TABLE IF NOT EXISTS prac_lines (\n"
+            "    practitioner TEXT NOT NULL,             -- the C02 field, trailing blanks removed\n"
+            "    year   INTEGER NOT NULL,                -- the lines' DOS year (0: no DOS)\n"
+            "    run_id INTEGER NOT NULL,\n"
+            "    lines  TEXT NOT NULL                    -- line texts end to end, as in the ledger\n"
+            ")",
+            "CREATE INDEX IF NOT EXISTS ix_prac_lines ON prac_lines (practitioner, year)")
+
+
+def has_prac_lines(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'prac_lines'").fetchone() is not None
+
+
+def write_prac_lines(conn: sqlite3.Connection, run_id: int, lines: dict) -> None:
+    """(practitioner, DOS year) -> line texts: one prac_lines row each."""
+    conn.executemany("INSERT INTO prac_lines (practitioner, year, run_id, lines) VALUES (?, ?, ?, ?)",
+                     ((p, y, run_id, "".join(v)) for (p, y), v in lines.items()))
+
+
+def read_prac_lines(conn: sqlite3.Connection, practitioner: str, years=None):
+    """A cursor of (year, run_id, lines) of the practitioner's prac_lines rows (``years``: those
+    years only; None: every year)."""
+    if years is None:
+        return conn.execute("SELECT year, run_id, lines FROM prac_lines WHERE practitioner = ?", (practitioner,))
+    years = sorted(years)
+    return conn.execute("SELECT year, run_id, lines FROM prac_lines WHERE practitioner = ? AND year IN (%s)"
+                        % ", ".join("?" * len(years)), (practitioner, *years))
+
+
+def fill_prac_lines(conn: sqlite3.Connection, fees) -> int:
+    """prac_lines for every ledger row already stored: the history lines (no rejected line, no
+    debit request) paid under one of ``fees`` (the migration step that adds the table); returns
+    the lines copied."""
+    want = frozenset(f.ljust(LINE_AT["paid_fee"][1]) for f in fees)
+    fee, prac, dos, st, kd = line_slices("paid_fee", "c02.practitioner", "c02.service_date", "status", "kind")
+    width, n = LINE_WIDTH, 0
+    run, by = None, defaultdict(list)
+    for run_id, lines in conn.execute("SELECT run_id, lines FROM ledger ORDER BY rowid"):   # runs are contiguous
+        if run_id != run:
+            write_prac_lines(conn, run, by)
+            run, by = run_id, defaultdict(list)
+        for i in range(0, len(lines), width):
+            t = lines[i:i + width]
+            if t[fee] in want and t[kd] != "D" and t[st] != "REJECTED":
+                d = t[dos]
+                by[(t[prac].rstrip(" "), int(d[:4]) if d.isdigit() else 0)].append(t)
+                n += 1
+    write_prac_lines(conn, run, by)
+    return n
+
+
 def line_slices(*fields: str) -> tuple:
     """Slices of a ledger line for the given LINE_AT fields (``"status"``, ``"c02.phn"`` ...)."""
     return tuple(slice(LINE_AT[f][0], LINE_AT[f][0] + LINE_AT[f][1]) for f in fields)

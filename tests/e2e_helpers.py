@@ -24,7 +24,7 @@ DEMO = ROOT / "fixtures" / "demo"
 DEMO_REGISTRY = DEMO / "registry"
 ANSWER_CODES = ("C12", "S01", "S02", "S03", "S04")
 CLAIM_LINES = ("S01", "S02", "S03", "S04")
-TABLES = ("runs", "claim_lines", "line_extra", "ledger_prac", "holds", "meta")
+TABLES = ("runs", "claim_lines", "line_extra", "ledger_prac", "prac_lines", "holds", "meta")
 
 
 def cli(*argv) -> int:

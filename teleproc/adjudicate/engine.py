@@ -87,9 +87,7 @@ class Adjudicator:
         self._rules, self._unknown_rules = rules_for(t)
         self._fees = t.fees
         self._findings = t.findings
-        prac_fees = (t.sets["conference_codes"] | t.sets["specialty_consult_codes"]
-                     | frozenset(f for lims in t.limits.values() for lim in lims if lim.per_practitioner
-                                 for f in lim.counted))
+        prac_fees = t.practitioner_fees()
         self.hist = History(conn, prac_fees, run_id, t.sets["time_based"])
         self.ctx = Context(self.hist, self.registry, t, self.policy)
         visits = t.sets["visit_codes"]
@@ -259,6 +257,7 @@ class Adjudicator:
         store.write_ledger(conn, self.run_id, lines, sorted(hist.prac_pairs))
         if hist.keyed:
             store.write_keys(conn, self.run_id, lines, hist.time_based)
+        store.write_prac_lines(conn, self.run_id, hist.prac_unwritten())
         hist.prac_pairs = set()
         store.set_meta(conn, "next_line_id", str(self.next_id))
         if self._extras:

@@ -43,8 +43,6 @@ HELD = "HELD"
 # ``claim_lines`` view: a patient's rows are found with the PHN index and only their texts are
 # sliced (the view's per-line SQL decoding cost ~7x more a patient, bench/bench_steady.py).
 _ROWS = "SELECT run_id, lines FROM ledger WHERE phn = ?"
-_PRAC_ROWS = ("SELECT run_id, lines FROM ledger WHERE phn IN "
-              "(SELECT phn FROM ledger_prac WHERE practitioner = ?)")
 # kept-history cache: the line texts of the patients a rule asked about, at most about this many
 # lines (~350 bytes each kept; the patients asked about first are dropped first; a patient asked
 # about again is read again, from the store and this run's unwritten lines)
@@ -113,6 +111,10 @@ class _Kept:
         items.sort()
         self.items = items
         self.days = [i[0] for i in items]
+
+    def extend(self, items: list) -> None:
+        items += self.items
+        self.__init__(items)
 
     def insert(self, text: str, run_id: int) -> None:
         item = (text[_DOS_AT], 0, text, run_id)
@@ -187,6 +189,8 @@ class History:
         self._pat: OrderedDict[str, _Kept] = OrderedDict()   # PHN -> stored lines, for the patients a rule asked about
         self._held = 0                        # lines kept in _pat (about: PATIENT_CACHE)
         self._prac: dict[str, _Kept] = {}     # practitioner -> its lines under the practitioner-scoped fees
+        self._prac_years: dict[str, set | None] = {}   # practitioner -> DOS years of it read (None: all)
+        self._prac_new: defaultdict[tuple, list] = defaultdict(list)   # (practitioner, year) -> texts not written
         self._fee_texts: dict = {}            # a query's fees -> the fee texts as the lines write them
         self._gone: set = set()               # line id texts a debit had reversed when the run began
         self._live: set = set()               # ids of the holds pending or under review when the run began
@@ -290,28 +294,35 @@ class History:
             out.sort(key=_by_id)
         return out
 
-    def _practitioner(self, prac: str) -> _Kept:
-        """The practitioner's lines under the practitioner-scoped fees (stored, then this run's:
-        ``add`` inserts them), read from the store the first time: ``_read_practitioner``."""
+    def _practitioner(self, prac: str, lo: int, hi: int) -> _Kept:
+        """The practitioner's lines under the practitioner-scoped fees, with every DOS year of
+        [lo, hi] read from the store (``_read_practitioner``, a year the first time it is asked;
+        this run's lines are inserted by ``add``, after their year is read)."""
         kept = self._prac.get(prac)
         if kept is None:
-            kept = self._prac[prac] = _Kept(self._read_practitioner(prac) if self._stored else [])
+            kept = self._prac[prac] = _Kept([])
+            self._prac_years[prac] = set()
+        years = self._prac_years[prac]
+        if years is not None:
+            y0, y1 = lo // 10000, hi // 10000
+            want = None if y1 - y0 > 3 else {y for y in range(y0, y1 + 1)} - years
+            if want is None or want:
+                if self._stored:
+                    kept.extend(self._read_practitioner(prac, want, years))
+                if want is None:
+                    self._prac_years[prac] = None
+                else:
+                    years |= want
         return kept
 
-    def _read_practitioner(self, prac: str) -> list:
-        """The practitioner's lines under the practitioner-scoped fees in the store, as ``_Kept``
-        items (each line cut out), from the rows of every patient the practitioner has such a
-        line for (``ledger_prac``)."""
-        fees = frozenset(f.ljust(5) for f in self._prac_fees)
-        mine, width = prac.ljust(5), store.LINE_WIDTH
-        pa, pb, fa, fb, dos = _PRAC_AT.start, _PRAC_AT.stop, _PFEE_AT.start, _PFEE_AT.stop, _DOS_AT
-        out = []
-        for run_id, texts in self._conn.execute(_PRAC_ROWS, (prac,)):
-            for i in range(0, len(texts), width):
-                if texts[i + pa:i + pb] == mine and texts[i + fa:i + fb] in fees:
-                    t = texts[i:i + width]
-                    out.append((t[dos], 0, t, run_id))
-        return out
+    def _read_practitioner(self, prac: str, want, have) -> list:
+        """The practitioner's stored lines under the practitioner-scoped fees (``prac_lines``) of
+        the DOS years ``want`` (None: every year but those in ``have``), as ``_Kept`` items."""
+        width, a = store.LINE_WIDTH, _DOS_AT.start
+        b = a + 8
+        return [(texts[i + a:i + b], i, texts, run_id)
+                for year, run_id, texts in store.read_prac_lines(self._conn, prac, want)
+                if want is not None or year not in have for i in range(0, len(texts), width)]
 
     def add(self, text: str, line: tuple) -> None:
         """A line this run decided: its text (the ledger's) and its tuple (the rules')."""
@@ -319,8 +330,16 @@ class History:
         self.record(phn, text)
         self.keys.add(self.line_key(line))
         if line[PFEE] in self._prac_fees:
-            self._practitioner(line[PRAC]).insert(text, self._run_id)
-            self.prac_pairs.add((line[PRAC], phn))
+            prac, day = line[PRAC], line[DOS] or 0
+            self._practitioner(prac, day, day).insert(text, self._run_id)
+            self._prac_new[(prac, day // 10000)].append(text)
+            self.prac_pairs.add((prac, phn))
+
+    def prac_unwritten(self) -> dict:
+        """(practitioner, DOS year) -> this run's lines under the practitioner-scoped fees not
+        handed to the store yet (``store.write_prac_lines``), now handed."""
+        out, self._prac_new = self._prac_new, defaultdict(list)
+        return out
 
     def line_key(self, ln: tuple) -> int:
         """A line's duplicate key (``dup_key``)."""
@@ -435,7 +454,7 @@ class History:
     def practitioner_lines(self, prac: str, fees, lo: int, hi: int) -> list:
         """The practitioner's lines under the practitioner-scoped fees among ``fees`` with DOS in
         [lo, hi], in any state, in decision order."""
-        return self._pick(self._practitioner(prac), None, fees, lo, hi, None, _PFEE_AT)
+        return self._pick(self._practitioner(prac, lo, hi), None, fees, lo, hi, None, _PFEE_AT)
 
     def practitioner_paid(self, prac: str, fees, lo: int, hi: int) -> list:
         return [ln for ln in self.practitioner_lines(prac, fees, lo, hi) if self.is_paid(ln)]

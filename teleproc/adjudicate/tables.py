@@ -120,6 +120,14 @@ class Tables:
     def band_for(self, band_set: str, code: str) -> tuple:
         return tuple(b for b in self.bands[band_set] if b.code == code)
 
+    def practitioner_fees(self) -> frozenset:
+        """The fees the rules count per practitioner (conference codes: time overlaps, R52/R53
+        scope; specialty consultations: R02; the fees counted by the per-practitioner caps:
+        R23, R33, R63, R72): the store keeps their lines by practitioner (``prac_lines``)."""
+        return (self.sets["conference_codes"] | self.sets["specialty_consult_codes"]
+                | frozenset(f for lims in self.limits.values() for lim in lims if lim.per_practitioner
+                            for f in lim.counted))
+
 
 def _fee_specs() -> dict:
     rows: dict[str, list] = {}

@@ -7,6 +7,7 @@ holds, debits and refusals (the demo files) and on a generated file run twice (d
 caps, prerequisites), for random fee sets, periods and practitioners."""
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import date
 
@@ -123,3 +124,56 @@ def test_a_small_cache_answers_the_same(stores, monkeypatch):
                 most = max(most, len(hist._pat[phn].items))
                 assert hist._held <= 3 + most
         assert len(hist._pat) < len(ref)
+
+
+def _prac_lines(conn) -> dict:
+    out: dict = {}
+    for prac, year, lines in conn.execute("SELECT practitioner, year, lines FROM prac_lines"):
+        out.setdefault((prac, year), []).extend(lines[i:i + store.LINE_WIDTH] for i in range(0, len(lines), store.LINE_WIDTH))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_fill_prac_lines_equals_the_lines_runs_wrote(tmp_path):
+    """prac_lines (schema 5; R23/R33/R52/R53/R63/R72 and R02 read it): what the migration step
+    fills from the ledger equals what the runs wrote, and holds exactly the history lines under
+    the practitioner-scoped fees, by practitioner and DOS year."""
+    from teleproc.adjudicate.tables import load_tables
+    pop = gen.Population(patients=80, seed=3)
+    gen.generate(tmp_path / "sub.txt", 1200, 80, 3, population=pop)
+    gen.write_registry(tmp_path / "registry", population=pop)
+    for run, gap in ((1, []), (2, ["--allow-sequence-gap"])):
+        assert adjudicate(tmp_path / "sub.txt", tmp_path / "state.db", tmp_path / f"return-{run}.txt",
+                          received="20250115", registry=tmp_path / "registry", extra=gap) == 0
+    conn = sqlite3.connect(tmp_path / "state.db")
+    written = _prac_lines(conn)
+    fees = load_tables().practitioner_fees()
+    expected: dict = {}
+    for lid, prac, dos, pfee in conn.execute("SELECT line_id, practitioner, dos, paid_fee FROM claim_lines "
+                                             "WHERE status <> 'REJECTED' AND kind <> 'debit'"):
+        if pfee in fees:
+            expected.setdefault((prac, (dos or 0) // 10000), []).append(lid)
+    assert {k: sorted(int(t[:10]) for t in v) for k, v in written.items()} == {k: sorted(v) for k, v in expected.items()}
+    assert sum(map(len, written.values())) > 20
+    conn.execute("DELETE FROM prac_lines")
+    store.fill_prac_lines(conn, fees)
+    assert _prac_lines(conn) == written
+
+
+def test_migrate_fills_prac_lines(tmp_path):
+    """`teleproc migrate` on a version-2 store written by the old code (fixtures/stores) fills
+    prac_lines as a run would have written them."""
+    from teleproc.adjudicate.tables import load_tables
+    sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+    from store_helpers import v2_store
+    from e2e_helpers import cli
+    db = v2_store(tmp_path / "old.db")
+    assert cli("migrate", "--state", db) == 0
+    conn = sqlite3.connect(db)
+    migrated = _prac_lines(conn)
+    fees = load_tables().practitioner_fees()
+    n = conn.execute("SELECT count(*) FROM claim_lines WHERE status <> 'REJECTED' AND kind <> 'debit' AND paid_fee IN (%s)"
+                     % ", ".join("?" * len(fees)), sorted(fees)).fetchone()[0]
+    assert sum(map(len, migrated.values())) == n
+    conn.execute("DELETE FROM prac_lines")
+    store.fill_prac_lines(conn, fees)
+    assert _prac_lines(conn) == migrated
