@@ -10,6 +10,11 @@
   not in the manifest (an export that died) is ignored by readers and removed by the next export.
 - ``changes.parquet``: reversals and supersessions (later runs add them to lines already
   exported), rewritten whole at each export; readers join it at query time.
+- ``msoc/``: msoc's service days, derived from the line files of each month an export adds
+  lines to (``_write_msoc``; ``formats/dataset.toml``). A dataset of version 1 (without them) is
+  brought to version 2 in place, under the lock, by the next export (``ensure_fresh`` too).
+- Readers hold the folder's lock shared while they read (``reading``), so an export, which holds
+  it exclusively, never removes a file a query is reading.
 - The dataset is *stale* when the store's last run or its reversal / supersession counts differ
   from the manifest's (``stale``); ``msoc``/``panel`` bring a stale default dataset up to date
   under the folder's lock (``ensure_fresh``).
@@ -33,6 +38,9 @@ from teleproc.io import AtomicWriter, remove_stale_temps, sha256_file
 
 MANIFEST = "_manifest.json"
 LINES = "lines"
+MSOC = "msoc"
+MSOC_KINDS = ("days", "multi")
+UPGRADABLE = (1,)              # dataset versions an export brings to this one in place
 CHANGES = "changes.parquet"
 LOCK = ".lock"
 SPILL = ".spill"
@@ -90,6 +98,23 @@ def locked(directory: Path):
         os.close(fd)
 
 
+@contextlib.contextmanager
+def reading(directory: Path):
+    """The folder's lock held shared while a query reads the files (an export waits; another
+    reader does not). A dataset without a lock file, or one this user cannot open (read only),
+    is read without it."""
+    try:
+        fd = os.open(directory / LOCK, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
 # --------------------------------------------------------------------------- manifest
 def read_manifest(directory: Path) -> dict | None:
     """The manifest, None for a missing or empty folder; a folder holding other things, or a
@@ -108,7 +133,7 @@ def read_manifest(directory: Path) -> dict | None:
     if manifest.get("format") != FORMAT:
         raise DatasetError(f"{path}: not a teleproc dataset manifest")
     version = schema.load().version
-    if manifest.get("version") != version:
+    if manifest.get("version") != version and manifest.get("version") not in UPGRADABLE:
         raise DatasetError(f"{directory}: dataset format version {manifest.get('version')}; this "
                            f"teleproc writes version {version}: export it again into an empty folder")
     return manifest
@@ -128,7 +153,8 @@ def store_state(conn) -> dict:
 
 
 def stale(manifest: dict | None, conn) -> bool:
-    if manifest is None:
+    """Missing, of an earlier version, or behind the store."""
+    if manifest is None or manifest.get("version") != schema.load().version:
         return True
     return manifest["store"] != store_state(conn)
 
@@ -136,6 +162,11 @@ def stale(manifest: dict | None, conn) -> bool:
 def files(directory: Path, manifest: dict) -> list[str]:
     """Paths of the dataset's line files (those the manifest lists)."""
     return [str(directory / f["path"]) for f in manifest["files"]]
+
+
+def msoc_files(directory: Path, manifest: dict, kind: str) -> list[str]:
+    """Paths of the dataset's msoc files of ``kind`` (days or multi)."""
+    return [str(directory / f["path"]) for f in manifest.get("msoc", ()) if f["kind"] == kind]
 
 
 # ----------------------------------------------------------------------------- export
@@ -267,12 +298,12 @@ def _clean(directory: Path, manifest: dict | None) -> None:
     """Remove what an export that died left (we hold the lock: no export is running): every
     file under lines/ the manifest does not list (finished files of a run the manifest never
     recorded, temps), and the temps of dead processes beside the manifest."""
-    keep = {f["path"] for f in manifest["files"]} if manifest else set()
-    base = directory / LINES
-    if base.is_dir():
-        for p in base.rglob("*"):
-            if p.is_file() and str(p.relative_to(directory)) not in keep:
-                p.unlink()
+    keep = {f["path"] for f in manifest["files"] + manifest.get("msoc", [])} if manifest else set()
+    for base in (directory / LINES, directory / MSOC):
+        if base.is_dir():
+            for p in base.rglob("*"):
+                if p.is_file() and str(p.relative_to(directory)) not in keep:
+                    p.unlink()
     remove_stale_temps(directory)
 
 
@@ -336,6 +367,12 @@ def _export(conn, directory, since_run, threads, memory) -> dict:
         manifest["runs"] += [{"run_id": r[0], "source_sha256": r[3], "received": r[1],
                               "payment_date": r[2], "lines": counted.get(r[0], 0)} for r in new_runs]
         manifest["files"] += written
+    upgraded = manifest["version"] != schema.load().version
+    months = ({(f["year"], f["month"]) for f in manifest["files"]} if upgraded
+              else {(f["year"], f["month"]) for f in written})
+    if months:
+        write_msoc(directory, manifest, months, threads=threads, memory=memory)
+    manifest["version"] = schema.load().version
     _mkdir(directory)
     with atomic_file(directory / CHANGES) as fh:
         pq.write_table(_changes_table(conn), fh)
@@ -344,7 +381,8 @@ def _export(conn, directory, since_run, threads, memory) -> dict:
     manifest["store"] = state
     manifest["exports"].append({
         "runs": [new_runs[0][0], last] if new_runs else [], "lines": lines_written,
-        "files": len(written), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        "files": len(written), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        | ({"upgraded": True} if upgraded else {}))
     _write_manifest(directory, manifest)
     return {"runs": len(new_runs), "first_run": new_runs[0][0] if new_runs else None,
             "last_run": last, "lines": lines_written, "files": len(written),
@@ -416,6 +454,56 @@ def _write_lines(conn, directory, new_runs, threads, memory, pa, pq):
     return total, written
 
 
+def write_msoc(directory: Path, manifest: dict, months, *, threads=None, memory=None) -> None:
+    """(Re)write the msoc files of ``months`` ((year, month) pairs) from the month's line files
+    (``formats/dataset.toml`` msoc): the FFS lines of status PAID/ADJUSTED with a date of
+    service, split into the lines alone on their (practitioner, phn, dos) and the lines of days
+    with several. Updates ``manifest["msoc"]`` (the caller writes the manifest; the files it no
+    longer lists are removed by the next export). Called with the folder's lock held."""
+    import pyarrow.parquet as pq
+    from teleproc.analytics.queries import _text, _texts
+    number = len(manifest.get("exports", ())) + 1
+    target = schema.msoc_schema()
+    cols = ", ".join(c.name for c in schema.load().msoc)
+    entries = [f for f in manifest.get("msoc", []) if (f["year"], f["month"]) not in months]
+    db = _duckdb(directory, threads, memory)
+    try:
+        for year, month in sorted(months):
+            sources = [directory / f["path"] for f in manifest["files"]
+                       if (f["year"], f["month"]) == (year, month)]
+            if year == 0 or not sources:          # no date of service: never a service day
+                continue
+            listed = ", ".join(_text(str(p)) for p in sources)
+            db.execute(f"CREATE OR REPLACE TEMP TABLE l AS SELECT {cols} FROM read_parquet([{listed}]) "
+                       f"WHERE kind = 'ffs' AND status IN ({_texts(store.PAID_STATUSES)}) "
+                       "AND dos IS NOT NULL")
+            db.execute("CREATE OR REPLACE TEMP TABLE k AS SELECT practitioner, phn, dos FROM l "
+                       "GROUP BY practitioner, phn, dos HAVING count(*) > 1")
+            for kind, join in (("days", "ANTI"), ("multi", "SEMI")):
+                table = _arrow(db.sql(f"SELECT {cols} FROM l {join} JOIN k "
+                                          "USING (practitioner, phn, dos)")).cast(target)
+                if not table.num_rows:
+                    continue
+                folder = directory / MSOC / f"year={year}" / f"month={month}"
+                _mkdir(folder)
+                path = folder / f"{kind}-{number}.parquet"
+                with atomic_file(path) as fh:
+                    pq.write_table(table, fh)
+                entries.append({"path": str(path.relative_to(directory)), "year": year,
+                                "month": month, "kind": kind, "rows": table.num_rows,
+                                "sha256": sha256_file(path)})
+    finally:
+        db.close()
+    manifest["msoc"] = sorted(entries, key=lambda f: (f["year"], f["month"], f["kind"]))
+
+
+def _arrow(result):
+    """A DuckDB result as a pyarrow Table (newer duckdb hands out a record batch reader)."""
+    import pyarrow as pa
+    table = result.arrow()
+    return table if isinstance(table, pa.Table) else table.read_all()
+
+
 def _decode_duckdb(db, sql, rows):
     """The typed line table of ledger ``rows`` decoded by DuckDB (``_decode_sql``): any text."""
     import pyarrow as pa
@@ -425,8 +513,7 @@ def _decode_duckdb(db, sql, rows):
                       "lines": pa.array([r[3] for r in rows], pa.large_string())})
     db.register("batch", batch)
     try:
-        table = db.sql(sql).arrow()
-        return table if isinstance(table, pa.Table) else table.read_all()   # newer duckdb: a reader
+        return _arrow(db.sql(sql))
     finally:
         db.unregister("batch")
 

@@ -3,9 +3,9 @@ extra) and Spark SQL (the ``spark`` extra), both over the Parquet dataset of ``t
 export``. The SQLite path (Python over the store's ledger texts) stays in msoc.py / panel.py as
 the reference; it never writes.
 
-An engine registers ``lines`` (the manifest's line files), ``changes`` and the ``claim_lines``
-view over them, runs a computation's named steps (each kept as a temp table or view) and returns
-the rows of its final SELECTs as tuples.
+An engine registers ``lines`` (the manifest's line files), ``changes``, the ``claim_lines``
+view over them and ``msoc_days`` / ``msoc_multi`` (the msoc files), runs a computation's named
+steps (each kept as a temp table) and returns the rows of its final SELECTs as tuples.
 """
 from __future__ import annotations
 
@@ -71,14 +71,30 @@ class DuckDBEngine(Engine):
     def __init__(self, directory: Path, manifest: dict, *, threads: int | None = None,
                  memory: str | None = None):
         import pyarrow as pa
+        self._reading = dataset.reading(directory)     # held until close(): no export meanwhile
+        self._reading.__enter__()
+        try:
+            self._open(directory, dataset.read_manifest(directory) or manifest, threads, memory, pa)
+        except BaseException:
+            self._reading.__exit__(None, None, None)
+            raise
+
+    def _open(self, directory, manifest, threads, memory, pa):
+        if manifest.get("version") != schema.load().version:     # ensure_fresh upgrades first
+            raise dataset.DatasetError(f"{directory}: dataset format version "
+                                       f"{manifest.get('version')}: run teleproc export on it first")
         self.db = dataset._duckdb(directory, threads, memory)
-        files = dataset.files(directory, manifest)
-        if files:
-            listed = ", ".join(queries._text(f) for f in files)
-            self.db.execute(f"CREATE VIEW lines AS SELECT * FROM read_parquet([{listed}])")
-        else:
-            self._empty = schema.arrow_schema().empty_table()
-            self.db.register("lines", self._empty)
+        self._empty = {}
+        for name, files, empty in (
+                ("lines", dataset.files(directory, manifest), schema.arrow_schema),
+                ("msoc_days", dataset.msoc_files(directory, manifest, "days"), schema.msoc_schema),
+                ("msoc_multi", dataset.msoc_files(directory, manifest, "multi"), schema.msoc_schema)):
+            if files:
+                listed = ", ".join(queries._text(f) for f in files)
+                self.db.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}])")
+            else:
+                self._empty[name] = empty().empty_table()
+                self.db.register(name, self._empty[name])
         changes = directory / dataset.CHANGES
         if changes.exists():
             self.db.execute(f"CREATE VIEW changes AS SELECT * FROM read_parquet({queries._text(str(changes))})")
@@ -93,7 +109,10 @@ class DuckDBEngine(Engine):
         return [self.db.execute(sql).fetchall() for sql in finals]
 
     def close(self):
-        self.db.close()
+        try:
+            self.db.close()
+        finally:
+            self._reading.__exit__(None, None, None)
 
 
 # ---------------------------------------------------------------------------------- Spark
@@ -155,10 +174,18 @@ class SparkEngine(Engine):
         if manifest is None:
             manifest = json.loads(_read_uri(spark, f"{base}/{dataset.MANIFEST}"))
         s = schema.load()
-        files = [f"{base}/{f['path']}" for f in manifest["files"]]
-        reader = spark.read.schema(_ddl(s.columns))
-        lines = reader.parquet(*files) if files else spark.createDataFrame([], _ddl(s.columns))
-        lines.createOrReplaceTempView("lines")
+        if manifest.get("version") != s.version:
+            raise dataset.DatasetError(
+                f"{location}: dataset format version {manifest.get('version')}; this teleproc "
+                f"reads version {s.version}: run teleproc export on it (or --engine duckdb, which "
+                "brings a local dataset up to date) first")
+        for name, columns, files in (
+                ("lines", s.columns, [f"{base}/{f['path']}" for f in manifest["files"]]),
+                *((f"msoc_{kind}", s.msoc, [f"{base}/{f['path']}" for f in manifest.get("msoc", ())
+                                            if f["kind"] == kind]) for kind in dataset.MSOC_KINDS)):
+            frame = (spark.read.schema(_ddl(columns)).parquet(*files) if files
+                     else spark.createDataFrame([], _ddl(columns)))
+            frame.createOrReplaceTempView(name)
         changes = spark.read.schema(_ddl(s.changes)).parquet(f"{base}/{dataset.CHANGES}")
         changes.createOrReplaceTempView("changes")
         spark.sql(queries.CLAIM_LINES).createOrReplaceTempView("claim_lines")

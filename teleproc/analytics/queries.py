@@ -1,14 +1,30 @@
 """MSOC and panels as SQL, written once for every SQL engine over the Parquet dataset (DuckDB
 and Spark SQL run these texts as they are; ``engines.py`` only registers the relations).
 
-Every query reads one relation, ``claim_lines``: the dataset's line files LEFT JOIN its
-``changes`` table (``reversed_by``, ``superseded_by`` at query time; ``formats/dataset.toml``).
-A computation is a list of named steps (each a SELECT over earlier steps, which an engine keeps
-as a temp table or view) and final SELECTs. The SQLite path (``msoc.py``, ``panel.py``, Python
-over the ledger texts) is the reference these must equal: ``tests/analytics/test_engines*.py``.
+The relations (``formats/dataset.toml``):
+- ``claim_lines``: the dataset's line files LEFT JOIN its ``changes`` table (``reversed_by``,
+  ``superseded_by`` at query time); panels read it.
+- ``msoc_days`` and ``msoc_multi``: the FFS lines of status PAID/ADJUSTED that ``teleproc export``
+  derives for MSOC, split by service day (practitioner, PHN, DOS): a day with one such line is in
+  ``msoc_days``, the lines of a day with several are in ``msoc_multi``. The service days of the
+  window are then ``msoc_days`` (no hashing: each row is a day) UNION ALL the DISTINCT days of
+  ``msoc_multi`` (few rows): the same days as a DISTINCT over every line, for a fraction of the
+  work (the DISTINCT over 8M lines was most of msoc's time at 10M lines; bench/bench_analytics.py).
+- ``changes``: the reversed lines are left out with ``NOT IN (SELECT line_id ...)``, a hash anti
+  join on one column (a LEFT JOIN of every line with ``changes`` cost more than the counting).
 
-Only a portable subset of SQL is used: DATE literals, IN lists, DISTINCT, GROUP BY, CASE,
-LIKE and row_number() OVER (PARTITION BY ... ORDER BY ...).
+Small code lists (excluded fees, non-patient PHNs) are inline tables, ``NOT IN (SELECT c FROM
+(VALUES ...))``: DuckDB evaluates a long IN list of constants row by row inside the Parquet scan
+(measured ~3x slower than the semi join it makes of an inline table).
+
+A computation is a list of named steps (each a SELECT over earlier steps, which an engine keeps as
+a temp table) and final SELECTs; a step may also be a WITH inside one final query. The SQLite path
+(``msoc.py``, ``panel.py``, Python over the ledger texts) is the reference these must equal:
+``tests/analytics/test_engines*.py``.
+
+Only a portable subset of SQL is used: DATE literals, VALUES tables, IN / NOT IN subqueries,
+DISTINCT, UNION ALL, WITH, GROUP BY, CASE, LIKE, max_by and row_number() OVER (PARTITION BY ...
+ORDER BY ...).
 """
 from __future__ import annotations
 
@@ -33,39 +49,64 @@ def _texts(values: Iterable[str]) -> str:
     return ", ".join(_text(v) for v in items) if items else "'\x01'"
 
 
+def _values(values: Iterable[str], column: str) -> str:
+    """An inline one-column table of ``values`` (never empty) for ``x NOT IN (...)``."""
+    items = sorted(set(values)) or ["\x01"]
+    rows = ", ".join(f"({_text(v)})" for v in items)
+    return f"SELECT {column} FROM (VALUES {rows}) AS v({column})"
+
+
 def _date(d: date) -> str:
     return f"DATE '{d.isoformat()}'"
 
 
-def msoc_steps(start: date, end: date, excluded: Iterable[str], nobody: Iterable[str]):
-    """seed-rules.md 3.2 steps 1-4 for ``start < dos <= end``: named steps.
-
-    counted: the service-days (practitioner, PHN, DOS) of paid, unreversed FFS lines of a
-    non-excluded fee for a patient; pairs: c(pr, p); patients: N(p); attributed: p -> pr with
-    N(p) >= 3 and 2 c(pr, p) > N(p)."""
-    return [
-        ("counted", f"""
-SELECT DISTINCT practitioner, phn, dos FROM claim_lines
-WHERE kind = 'ffs' AND status IN ({_texts(store.PAID_STATUSES)}) AND reversed_by IS NULL
-  AND dos > {_date(start)} AND dos <= {_date(end)}
-  AND fee NOT IN ({_texts(excluded)}) AND phn NOT IN ({_texts(nobody)})"""),
-        ("pairs", "SELECT phn, practitioner, count(*) AS c FROM counted GROUP BY phn, practitioner"),
-        ("patients", "SELECT phn, sum(c) AS n FROM pairs GROUP BY phn"),
-        ("attributed", """
-SELECT p.phn, p.practitioner FROM pairs p JOIN patients t ON t.phn = p.phn
-WHERE t.n >= 3 AND 2 * p.c > t.n"""),
-    ]
+def msoc_counted(start: date, end: date, excluded: Iterable[str], nobody: Iterable[str]) -> str:
+    """seed-rules.md 3.2 steps 1-2 for ``start < dos <= end``: the service days (practitioner,
+    PHN, DOS) of paid, unreversed FFS lines of a non-excluded fee for a patient, one row each."""
+    where = (f"dos > {_date(start)} AND dos <= {_date(end)}"
+             f" AND fee NOT IN ({_values(excluded, 'fee')})"
+             f" AND phn NOT IN ({_values(nobody, 'phn')})"
+             " AND line_id NOT IN (SELECT line_id FROM changes WHERE reversed_by IS NOT NULL)")
+    return (f"SELECT practitioner, phn, dos FROM msoc_days WHERE {where}\n"
+            f"UNION ALL\nSELECT DISTINCT practitioner, phn, dos FROM msoc_multi WHERE {where}")
 
 
-# After msoc_steps: one row per practitioner with counted services, and the patient count.
-MSOC_PRACTITIONERS = """
-SELECT s.practitioner, s.services, coalesce(a.msoc, 0) AS msoc
-FROM (SELECT practitioner, sum(c) AS services FROM pairs GROUP BY practitioner) s
-LEFT JOIN (SELECT practitioner, count(*) AS msoc FROM attributed GROUP BY practitioner) a
+# Steps 2-4 over ``counted``: pairs c(pr, p); per patient N(p) and the practitioner with the
+# most service days (max_by: any of a tie, but a tie is never more than half); attributed when
+# N(p) >= 3 and 2 c(pr, p) > N(p).
+MSOC_PAIRS = "SELECT phn, practitioner, count(*) AS c FROM counted GROUP BY phn, practitioner"
+MSOC_PATIENTS_STEP = ("SELECT phn, sum(c) AS n, max(c) AS best, max_by(practitioner, c) AS top "
+                      "FROM pairs GROUP BY phn")
+ATTRIBUTED_WHERE = "n >= 3 AND 2 * best > n"
+_PRACTITIONERS = f"""
+SELECT s.practitioner, s.services, coalesce(a.msoc, 0) AS msoc, {{patients}} AS patients
+FROM (SELECT practitioner, {{services}} FROM {{service_source}} GROUP BY practitioner) s
+LEFT JOIN (SELECT top AS practitioner, count(*) AS msoc FROM patients
+           WHERE {ATTRIBUTED_WHERE} GROUP BY top) a
   ON a.practitioner = s.practitioner
 ORDER BY s.practitioner"""
-MSOC_PATIENTS = "SELECT count(*) FROM patients"
-MSOC_ATTRIBUTED = "SELECT phn, practitioner FROM attributed ORDER BY phn"
+
+
+def msoc_plan(start: date, end: date, excluded: Iterable[str], nobody: Iterable[str], *,
+              attributed: bool):
+    """(steps, finals) of msoc. Finals: one row per practitioner with counted services
+    (practitioner, services, msoc patients, patients with services), then with ``attributed``
+    the (phn, practitioner) rows of the MSOC patients. Without ``attributed`` it is one query
+    (nothing materialized); with it, ``pairs`` and ``patients`` are steps the finals share."""
+    counted = msoc_counted(start, end, excluded, nobody)
+    if not attributed:
+        final = (f"WITH counted AS ({counted}),\npairs AS ({MSOC_PAIRS}),\n"
+                 f"patients AS ({MSOC_PATIENTS_STEP})"
+                 + _PRACTITIONERS.format(patients="(SELECT count(*) FROM patients)",
+                                         services="count(*) AS services",
+                                         service_source="counted"))
+        return [], [final]
+    steps = [("pairs", f"WITH counted AS ({counted}) {MSOC_PAIRS}"),
+             ("patients", MSOC_PATIENTS_STEP)]
+    finals = [_PRACTITIONERS.format(patients="(SELECT count(*) FROM patients)",
+                                    services="sum(c) AS services", service_source="pairs"),
+              f"SELECT phn, top FROM patients WHERE {ATTRIBUTED_WHERE} ORDER BY phn"]
+    return steps, finals
 
 
 def panel_steps(as_of: date, fees: Iterable[str], nobody: Iterable[str]):
@@ -104,15 +145,15 @@ def msoc(engine, end: date, excluded=None, *, attributed: bool = True):
     asked for: the counts per practitioner come from SQL either way)."""
     from teleproc.analytics import msoc as m
     excluded = m.excluded_codes() if excluded is None else excluded
-    steps = msoc_steps(m.minus_12_months(end), end, excluded, m.non_patient_phns())
-    finals = [MSOC_PRACTITIONERS, MSOC_PATIENTS] + ([MSOC_ATTRIBUTED] if attributed else [])
+    steps, finals = msoc_plan(m.minus_12_months(end), end, excluded, m.non_patient_phns(),
+                              attributed=attributed)
     out = engine.run(steps, finals)
     att = m.Attribution()
-    att.services = {pr: int(services) for pr, services, _ in out[0]}
-    att.counts = {pr: int(n) for pr, _, n in out[0] if n}
-    att.patients = int(out[1][0][0])
+    att.services = {pr: int(services) for pr, services, _, _ in out[0]}
+    att.counts = {pr: int(n) for pr, _, n, _ in out[0] if n}
+    att.patients = int(out[0][0][3]) if out[0] else 0
     if attributed:
-        att.attributed = dict(out[2])
+        att.attributed = dict(out[1])
     return att
 
 

@@ -25,6 +25,7 @@ class DatasetSchema:
     partitioning: tuple[str, ...]
     columns: tuple[Column, ...]
     changes: tuple[Column, ...]
+    msoc: tuple[Column, ...]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -49,7 +50,8 @@ def load() -> DatasetSchema:
                               c.get("form", default_form), c.get("doc", "")))
         return tuple(out)
     return DatasetSchema(int(raw["version"]), tuple(raw["partitioning"]),
-                         cols(raw["columns"], "view"), cols(raw["changes"], "view"))
+                         cols(raw["columns"], "view"), cols(raw["changes"], "view"),
+                         cols(raw["msoc"], "view"))
 
 
 def _arrow_type(name: str):
@@ -69,3 +71,8 @@ def arrow_schema(columns=None):
 
 def changes_schema():
     return arrow_schema(load().changes)
+
+
+def msoc_schema():
+    """The msoc files' pyarrow schema (``msoc/``: service days derived from the lines)."""
+    return arrow_schema(load().msoc)

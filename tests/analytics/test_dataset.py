@@ -263,3 +263,124 @@ def test_non_ascii_texts_go_through_duckdb(lines, tmp_path):
     _, table = read(tmp_path / "ds")
     assert same_as_view(table, view_rows(lines.conn)) == 2
     assert table.column("dx1").to_pylist()[-1] == "Ã©"
+
+
+# ------------------------------------------------------------------ msoc files (version 2)
+def msoc_rows(directory: Path, kind: str):
+    manifest = dataset.read_manifest(directory)
+    paths = dataset.msoc_files(directory, manifest, kind)
+    rows = [r for p in paths for r in pq.read_table(p).to_pylist()]
+    return sorted((r["practitioner"], r["phn"], r["dos"].isoformat(), r["fee"], r["line_id"]) for r in rows)
+
+
+def test_msoc_files_split_service_days_by_line_count(lines, tmp_path):
+    """msoc/: paid FFS lines with a DOS; a day with one such line in days, the lines of a day
+    with several in multi. Refused, encounter and dateless lines are in neither."""
+    a = lines.add("00001", "9000000017", "2024-01-05")
+    b = lines.add("00001", "9000000017", "2024-01-06", "00100")
+    c = lines.add("00001", "9000000017", "2024-01-06", "12110", status="ADJUSTED")   # same day
+    d = lines.add("00002", "9000000017", "2024-01-06")                               # other GP
+    lines.add("00001", "9000000025", "2024-01-05", status="REFUSED")
+    lines.add("00001", "9000000025", "2024-01-05", kind="encounter")
+    lines.add("00001", "9000000025", None, status="PAID")
+    out = tmp_path / "ds"
+    dataset.export(lines.conn, out)
+    assert msoc_rows(out, "days") == [("00001", "9000000017", "2024-01-05", "00100", a),
+                                      ("00002", "9000000017", "2024-01-06", "00100", d)]
+    assert msoc_rows(out, "multi") == [("00001", "9000000017", "2024-01-06", "00100", b),
+                                       ("00001", "9000000017", "2024-01-06", "12110", c)]
+    manifest = dataset.read_manifest(out)
+    assert manifest["version"] == schema.load().version == 2
+    assert {(f["year"], f["month"], f["kind"]) for f in manifest["msoc"]} == {
+        (2024, 1, "days"), (2024, 1, "multi")}
+    for f in manifest["msoc"]:
+        assert f["sha256"] == sha256_file(out / f["path"])
+        assert stat.S_IMODE((out / f["path"]).stat().st_mode) == 0o600
+
+
+def test_a_later_line_on_an_exported_day_rewrites_that_month_only(lines, tmp_path):
+    """A line of run 2 on a service day of run 1: the month's msoc files are written again (the
+    day moves to multi); a month run 2 does not touch keeps its files; the old files go."""
+    a = lines.add("00001", "9000000017", "2024-01-05")
+    f = lines.add("00001", "9000000017", "2024-02-05")
+    out = tmp_path / "ds"
+    dataset.export(lines.conn, out)
+    feb = [e["path"] for e in dataset.read_manifest(out)["msoc"] if e["month"] == 2]
+    b = lines.add("00001", "9000000017", "2024-01-05", "16100", run=2)
+    dataset.export(lines.conn, out)
+    manifest = dataset.read_manifest(out)
+    assert msoc_rows(out, "days") == [("00001", "9000000017", "2024-02-05", "00100", f)]
+    assert msoc_rows(out, "multi") == [("00001", "9000000017", "2024-01-05", "00100", a),
+                                       ("00001", "9000000017", "2024-01-05", "16100", b)]
+    assert [e["path"] for e in manifest["msoc"] if e["month"] == 2] == feb
+    assert [e["path"] for e in manifest["msoc"] if e["month"] == 1] == [
+        "msoc/year=2024/month=1/multi-2.parquet"]
+    dataset.export(lines.conn, out)                 # the next export removes unlisted files
+    listed = {e["path"] for e in manifest["msoc"]}
+    assert {str(p.relative_to(out)) for p in (out / "msoc").rglob("*.parquet")} == listed
+
+
+def as_version_1(directory: Path) -> None:
+    """Make ``directory`` what an export of version 1 wrote: the same line files and changes,
+    no msoc/ folder, version 1 in the manifest."""
+    import shutil
+    manifest = json.loads((directory / "_manifest.json").read_text())
+    manifest["version"] = 1
+    manifest.pop("msoc")
+    shutil.rmtree(directory / "msoc")
+    (directory / "_manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_version_1_dataset_is_upgraded_in_place(lines, cli, tmp_path):
+    """Version 1 (no msoc files): msoc on DuckDB and export bring it to version 2 under the lock,
+    from its own line files (no line is exported again), and the results are the reference's."""
+    for day in ("2024-01-05", "2024-02-06", "2024-03-07"):
+        lines.add("00001", "9000000017", day)
+    lines.add("00002", "9000000025", "2024-03-07")
+    out = tmp_path / "ds"
+    dataset.export(lines.conn, out)
+    want = msoc_rows(out, "days")
+    as_version_1(out)
+    before = {p: p.stat().st_mtime_ns for p in (out / "lines").rglob("*.parquet")}
+    assert dataset.stale(dataset.read_manifest(out), lines.conn)
+    ref = cli("msoc", "--state", lines.path, "--period-end", "20241231", "--engine", "sqlite")
+    got = cli("msoc", "--state", lines.path, "--period-end", "20241231", "--engine", "duckdb",
+              "--dataset", out)
+    assert got.code == 0, got.err
+    assert got.out == ref.out and "00001,3,1" in got.out
+    manifest = dataset.read_manifest(out)
+    assert manifest["version"] == 2 and manifest["exports"][-1].get("upgraded") is True
+    assert msoc_rows(out, "days") == want
+    assert {p: p.stat().st_mtime_ns for p in (out / "lines").rglob("*.parquet")} == before
+    assert not dataset.stale(manifest, lines.conn)
+    as_version_1(out)                                 # export upgrades too
+    r = cli("export", "--state", lines.path, "--out", out)
+    assert r.code == 0, r.err
+    assert dataset.read_manifest(out)["version"] == 2 and msoc_rows(out, "days") == want
+
+
+def test_readers_hold_the_lock_shared(lines, tmp_path):
+    """While an engine reads the dataset, an export (which may remove files) waits."""
+    import fcntl
+    from teleproc.analytics import engines
+    lines.add("00001", "9000000017", "2024-01-05")
+    out = tmp_path / "ds"
+    dataset.export(lines.conn, out)
+
+    def exclusive_free() -> bool:
+        fd = os.open(out / ".lock", os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+    engine = engines.DuckDBEngine(out, dataset.read_manifest(out), threads=1)
+    try:
+        assert not exclusive_free()
+        other = engines.DuckDBEngine(out, dataset.read_manifest(out), threads=1)   # readers share
+        other.close()
+    finally:
+        engine.close()
+    assert exclusive_free()
