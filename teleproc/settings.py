@@ -11,6 +11,9 @@ import attrs
 
 from . import data
 
+# The values each setting may take. Program structure, not a code list: every value names a code
+# path (the line ending written, the S-record lengths, warn vs error...), so a value added in a
+# data file would do nothing; which value applies is data (settings.toml, the options).
 _CHOICES = {
     "phn_remainder_zero": ("invalid", "check_digit_0"),
     "line_ending": ("crlf", "lf"),

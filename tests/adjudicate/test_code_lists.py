@@ -100,7 +100,9 @@ def test_no_fee_code_literal_left_in_the_rules_and_no_value_list_in_the_registry
         code = re.sub(r'""".*?"""', "", path.read_text(), flags=re.S)          # docstrings may cite codes
         # left on purpose: policy accept_v28_for_14016 names its fee (and dx V28) in its own name
         code = code.replace('k.policy.accept_v28_for_14016 and c.fee == "14016"', "")
-        assert not re.findall(r'"\d{5}"|"00"|fees="\d', code), path.name
+        found = re.findall(r'"\d{5}"|"00"|fees="\d', code)
+        assert not found, (f"rules/{path.name}: code literal(s) {found}; fee codes and code lists are data: "
+                           "a set of formats/tables/code_sets.csv (k.tables.sets[name], @rule fees='@name')")
     reg = (root / "registry.py").read_text()
     for literal in ('"salary"', '"service_contract"', '"sessional"', '("M", "F")', '"care_facility"'):
         assert literal not in reg, literal
