@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from teleproc import data
-from teleproc.adjudicate import Policy, Registry
+from teleproc.adjudicate import Policy, Registry, rules
 from teleproc.adjudicate.lane import lane_fees
-from teleproc.adjudicate import rules
 from teleproc.adjudicate.rules import attachment, cdm, complex_care, conferencing, maternity, mental_health
 from teleproc.adjudicate.rules import palliative, prevention
 from teleproc.adjudicate.tables import code_list, load_tables
@@ -26,8 +25,8 @@ from .factories import PHN_A, Run, check, make_claim, registry
 
 PACKAGED = data.packaged_dir() / "tables" / "code_sets.csv"
 
-# set -> (codes in file order, a rule the set parameterises); the lists moved out of
-# rules/cdm.py, rules/palliative.py, registry.py and rules/general.py
+# set -> (codes in file order, a rule the set parameterises): the lists moved out of
+# teleproc/adjudicate/registry.py and the rule modules (their literals and @rule fee scopes)
 MOVED = {
     "htn_excluding_codes": (("14050", "14051"), "R43"),
     "cdm_13050_codes": (("13050",), "R44"),
