@@ -608,6 +608,12 @@ def write_keys(conn: sqlite3.Connection, run_id: int, lines: dict, time_based: f
     _insert_keys(conn, run_id, by_dos)
 
 
+def key_dates(conn: sqlite3.Connection) -> list[int]:
+    """Every DOS that has stored keys (the DOS of every stored history line), ascending (0: a line
+    with no DOS): the index of ledger_keys alone."""
+    return [d for (d,) in conn.execute("SELECT DISTINCT dos FROM ledger_keys ORDER BY dos")]
+
+
 def stored_keys(conn: sqlite3.Connection, dos: int) -> Iterator[str]:
     """The hash texts (History.dup_key) of the stored lines' duplicate keys on one DOS (a key
     with times twice: with and without them)."""

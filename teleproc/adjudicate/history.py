@@ -11,7 +11,9 @@ picked from the lines' fixed-width texts (the ledger's) by their fee and DOS sli
 the lines picked are decoded into tuples: a patient's ten years of history cost one indexed
 query and a split when a rule first asks about the patient, not a decode of every line. The
 texts of the patients asked about are kept (``_Kept``: in DOS order, a period found by
-bisection) for at most about PATIENT_CACHE lines; a practitioner's for the whole run. This run's
+bisection) for at most about PATIENT_CACHE lines; a practitioner's for the whole run. A period
+in which the store has no line at all (the DOS of ``ledger_keys``, e.g. the current year on a store
+of earlier years) is answered without reading the store. This run's
 lines are kept as texts too (``run_lines``, PHN -> texts: what the store writes at each flush),
 and never when the store held no line at the start of the run. Debit reversals and holds
 decided again are kept as id sets, so a line tuple is never changed in place. ``keys`` holds the
@@ -128,6 +130,9 @@ class _Kept:
         return self.items[bisect_left(days, lo):bisect_right(days, hi)]
 
 
+_NONE = _Kept([])      # no stored line (never added to)
+
+
 def dup_key(prac: str, phn: str, dos: int, fee: str, units: int, times: tuple | None = None) -> int:
     """The duplicate key of a line: the hash of practitioner, PHN, DOS, fee and units the way
     the C02 writes them (so the lane hashes one text slice), and for a fee billed by time
@@ -194,8 +199,13 @@ class History:
         self._fee_texts: dict = {}            # a query's fees -> the fee texts as the lines write them
         self._gone: set = set()               # line id texts a debit had reversed when the run began
         self._live: set = set()               # ids of the holds pending or under review when the run began
+        # the DOS of the stored history lines (ledger_keys keys every one of them, the lane's duplicate
+        # check relies on it): a period without any needs no read of the store (None: not known)
+        self._days: list | None = None
         if self._stored:
             self._start_state()                # now: this run's writes must not change them
+            if self.keyed:
+                self._days = store.key_dates(conn)
         self.reversed: set[int] = set()     # line ids reversed by a debit in this run
         self.redecided: set[int] = set()    # HELD line ids decided again in this run
         self._billed: dict[str, list] = {}  # PHN -> claims of this file billed and not decided yet (R10)
@@ -307,7 +317,8 @@ class History:
             y0, y1 = lo // 10000, hi // 10000
             want = None if y1 - y0 > 3 else {y for y in range(y0, y1 + 1)} - years
             if want is None or want:
-                if self._stored:
+                if self._stored and (self._in_store(0, OPEN_END) if want is None
+                                     else self._in_store(min(want) * 10000, max(want) * 10000 + 9999)):
                     kept.extend(self._read_practitioner(prac, want, years))
                 if want is None:
                     self._prac_years[prac] = None
@@ -365,7 +376,19 @@ class History:
         out = dict(run)           # a plain dict: readers of it must not grow it
         run.clear()               # in place: the fast path holds this dict
         self._stored = True
+        if self._days is not None:     # the store has these lines' DOS now
+            a, b = _DOS_AT.start, _DOS_AT.stop
+            new = {t[a:b] for texts in out.values() for t in texts}
+            self._days = sorted(set(self._days).union(int(d) if d.isdigit() else 0 for d in new))
         return out
+
+    def _in_store(self, lo: int, hi: int) -> bool:
+        """May the store hold a history line with a DOS in [lo, hi]? (False is certain.)"""
+        days = self._days
+        if days is None:
+            return True
+        i = bisect_left(days, lo)
+        return i < len(days) and days[i] <= hi
 
     def _text_adder(self):
         """``add_text``, bound once to this History's maps (a closure: the lane calls it for most
@@ -445,8 +468,8 @@ class History:
         """The patient's lines paid under one of ``fees`` (``billed``: billed under; None: any
         fee) with DOS in [lo, hi], of practitioner ``prac`` (None: any), in any state, in
         decision order. Only these lines are decoded."""
-        return self._pick(self._patient(phn), self.run_lines.get(phn), fees, lo, hi, prac,
-                          _FEE_AT if billed else _PFEE_AT)
+        kept = self._patient(phn) if self._in_store(lo, hi) else _NONE
+        return self._pick(kept, self.run_lines.get(phn), fees, lo, hi, prac, _FEE_AT if billed else _PFEE_AT)
 
     def paid(self, phn: str, fees, lo: int = 0, hi: int = OPEN_END, prac: str | None = None) -> list:
         return [ln for ln in self.lines(phn, fees, lo, hi, prac) if self.is_paid(ln)]

@@ -177,3 +177,41 @@ def test_migrate_fills_prac_lines(tmp_path):
     conn.execute("DELETE FROM prac_lines")
     store.fill_prac_lines(conn, fees)
     assert _prac_lines(conn) == migrated
+
+
+def test_a_new_year_on_a_full_store_with_tiny_bounds(tmp_path, monkeypatch):
+    """A store holding 2023, then a 2024 file: the rules skip the store for a period it has no
+    line in (``History._in_store``: the DOS of ledger_keys), and a write during the run adds the
+    written lines' DOS. With a write every 37 lines and a 12-line cache, the 2024 file (its
+    duplicates within the file, CY caps, same-day pairs, R10 prerequisites met earlier in it)
+    is answered and stored byte for byte as with the default bounds, with and without the fast
+    path."""
+    from teleproc import batch
+    from teleproc.adjudicate import engine
+    pop = gen.Population(patients=150, seed=11)
+    (tmp_path / "in").mkdir()
+    last = gen.generate(tmp_path / "in" / "2023.txt", 1500, 150, 11, year=2023, population=pop)["last_seq"]
+    gen.generate(tmp_path / "in" / "2024.txt", 1500, 150, 12, year=2024, first_seq=last + 1, population=pop)
+    gen.write_registry(tmp_path / "in" / "registry", population=pop)
+
+    def runs(d, extra):
+        d.mkdir()
+        out = []
+        for name, received in (("2023", "20240115"), ("2024", "20250115")):
+            assert adjudicate(tmp_path / "in" / f"{name}.txt", d / "state.db", d / f"{name}.ret",
+                              received=received, registry=tmp_path / "in" / "registry", extra=extra) == 0
+            out.append((d / f"{name}.ret").read_bytes())
+        with sqlite3.connect(d / "state.db") as conn:
+            out.append(conn.execute("SELECT * FROM claim_lines ORDER BY line_id").fetchall())
+        return out
+
+    for extra in ([], ["--no-fast-path"]):
+        tag = "rules" if extra else "fast"
+        default = runs(tmp_path / f"default-{tag}", extra)
+        with monkeypatch.context() as m:
+            m.setattr(engine, "FLUSH_LINES", 37)
+            m.setattr(batch, "FLUSH_CHECK", 0)
+            m.setattr(history, "PATIENT_CACHE", 12)
+            tiny = runs(tmp_path / f"tiny-{tag}", extra)
+        assert tiny == default
+        assert b"S03" in default[1]          # the 2024 file meets refusals (caps, duplicates, R10)
