@@ -104,6 +104,17 @@ def _spool_dir(state) -> str:
     return os.path.dirname(os.path.realpath(state)) if str(state) != ":memory:" else "."
 
 
+def _check_data() -> None:
+    """Read the adjudication tables and the policy and resolve every rule's fee scope (cached or
+    cheap), so that a DataError (a broken row, a code set an override left out, a policy value no
+    switch takes) comes before the store is created or opened."""
+    from .adjudicate.policy import Policy
+    from .adjudicate.rules import rules_for
+    from .adjudicate.tables import load_tables
+    Policy.load()
+    rules_for(load_tables())
+
+
 def _adjudicator(conn, run_id, received, args, registry):
     from .adjudicate.engine import Adjudicator
     return Adjudicator(conn, run_id=run_id, received=received, registry=registry,
@@ -331,6 +342,7 @@ def run_adjudicate(args, out=None, reader=FileReader, result: dict | None = None
         if fh.read(3) != b"VS1":
             raise SubmissionRejected(f"{path.name}: not a submission (it must start with a VS1 record)")
     registry = _registry(args)   # a bad --registry is a usage error before anything else happens
+    _check_data()                # so is a table or policy a --formats copy broke: no store is made for it
     conn = store.connect(args.state, new=getattr(args, "new_store", False), wait=_wait(args))
     gc_was = gc.isenabled()
     gc.disable()   # millions of short-lived acyclic objects: reference counting frees them

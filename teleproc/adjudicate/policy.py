@@ -27,10 +27,18 @@ _CHOICES = {
 }
 
 
+class PolicyError(data.DataError, ValueError):
+    """policy.toml (or an override) holds what no switch takes: a data error (exit 2, no traceback),
+    still a ValueError for callers that passed a bad override."""
+
+
 @data.cached
 def _file_values() -> MappingProxyType:
     """policy.toml (packaged, or its --formats replacement)."""
-    return MappingProxyType(tomllib.loads(data.read_text("policy.toml")))
+    try:
+        return MappingProxyType(tomllib.loads(data.read_text("policy.toml")))
+    except tomllib.TOMLDecodeError as e:
+        raise PolicyError(f"{data.locate('policy.toml')[0]}: not valid TOML: {e}") from None
 
 
 class Policy:
@@ -39,7 +47,8 @@ class Policy:
     def __init__(self, values: dict):
         for key, allowed in _CHOICES.items():
             if key in values and values[key] not in allowed:
-                raise ValueError(f"policy {key}={values[key]!r}: expected one of {sorted(allowed)}")
+                raise PolicyError(f"policy {key}={values[key]!r}: expected one of {sorted(allowed)} "
+                                  f"(policy.toml: {data.locate('policy.toml')[0]})")
         self.__dict__.update(values)
 
     @classmethod
@@ -47,7 +56,7 @@ class Policy:
         values = dict(_file_values())
         unknown = set(overrides) - set(values)
         if unknown:
-            raise ValueError(f"unknown policy switch(es): {', '.join(sorted(unknown))}")
+            raise PolicyError(f"unknown policy switch(es): {', '.join(sorted(unknown))}")
         values.update(overrides)
         return cls(values)
 

@@ -8,6 +8,7 @@ real MSP explanatory code is an error at load time, not a silent miss at run tim
 """
 from __future__ import annotations
 
+import csv
 
 import attrs
 
@@ -129,20 +130,50 @@ class Tables:
                             for f in lim.counted))
 
 
-def _fee_specs() -> dict:
-    rows: dict[str, list] = {}
-    for r in read_table("fee_schedule"):
-        rows.setdefault(r["fee"], []).append(r)
+class _At:
+    """Which row of which table is being read, so that a row an analyst's edit broke (a missing
+    column, a number that is not one, an unknown finding) is a DataError naming the file and line."""
+
+    def __init__(self):
+        self.name: str | None = None
+        self.index = 0
+
+    def rows(self, name: str):
+        self.name = name
+        for self.index, row in enumerate(read_table(name)):
+            yield row
+        self.name = None
+
+    def error(self, e: Exception) -> data.DataError:
+        what = f"no column {e}" if isinstance(e, KeyError) else str(e)
+        if self.name is None:
+            return data.DataError(f"formats/tables: {what}")
+        return data.DataError(f"tables/{self.name}.csv line {_line_of(self.name, self.index)}: {what}")
+
+
+def _line_of(name: str, index: int) -> int:
+    """The file line of data row ``index`` (0-based) of table ``name`` (the error path only)."""
+    lines = data.read_text(f"tables/{name}.csv").splitlines(keepends=True)
+    skipped = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    reader = csv.DictReader(lines[skipped:])
+    for i, _ in enumerate(reader):
+        if i == index:
+            return skipped + reader.line_num
+    return skipped + 1
+
+
+def _fee_specs(rows) -> dict:
+    prices: dict[str, list] = {}
     specs = {}
-    for fee, rs in rows.items():
-        first = rs[0]
-        prices = tuple(sorted((ymd_text(r["effective_from"], 0), ymd_text(r["effective_to"], OPEN_END),
-                               int(r["amount_cents"])) for r in rs))
-        specs[fee] = FeeSpec(fee=fee, status=first["status"], prices=prices,
-                             per_15min=first["unit_basis"] == "15min",
-                             billable_from=ymd_text(first["billable_from"], 0),
-                             min_minutes=int(first["min_minutes"] or 0), program=first["program"])
-    return specs
+    for r in rows("fee_schedule"):      # each row parsed as it is read (an error names its line)
+        fee = r["fee"]
+        prices.setdefault(fee, []).append((ymd_text(r["effective_from"], 0), ymd_text(r["effective_to"], OPEN_END),
+                                           int(r["amount_cents"])))
+        if fee not in specs:            # the first row of a fee gives its other columns
+            specs[fee] = FeeSpec(fee=fee, status=r["status"], prices=(), per_15min=r["unit_basis"] == "15min",
+                                 billable_from=ymd_text(r["billable_from"], 0),
+                                 min_minutes=int(r["min_minutes"] or 0), program=r["program"])
+    return {fee: attrs.evolve(spec, prices=tuple(sorted(prices[fee]))) for fee, spec in specs.items()}
 
 
 @data.cached
@@ -150,10 +181,14 @@ def code_lists() -> dict[str, tuple[str, ...]]:
     """code_sets.csv: set name -> its codes in file order (a set with one blank code is declared
     but empty). Read once per data folder; the registry reads its value lists here too."""
     lists: dict[str, list] = {}
-    for r in read_table("code_sets"):
-        codes = lists.setdefault(r["set"], [])
-        if r["code"] and r["code"] not in codes:
-            codes.append(r["code"])
+    at = _At()
+    try:
+        for r in at.rows("code_sets"):
+            codes = lists.setdefault(r["set"], [])
+            if r["code"] and r["code"] not in codes:
+                codes.append(r["code"])
+    except KeyError as e:
+        raise at.error(e) from None
     return {k: tuple(v) for k, v in lists.items()}
 
 
@@ -179,14 +214,14 @@ def _sets() -> dict:
     return _Sets((k, frozenset(v)) for k, v in code_lists().items())
 
 
-def _findings() -> dict:
+def _findings(rows) -> dict:
     real = code_set("explanatory_codes")
     out = {}
-    for r in read_table("finding_codes"):
+    for r in rows("finding_codes"):
         if r["code"] and r["code"] not in real:
-            raise ValueError(f"finding_codes.csv: {r['finding']} -> {r['code']} is not an MSP explanatory code")
+            raise ValueError(f"{r['finding']} -> {r['code']} is not an MSP explanatory code")
         if r["outcome"] not in ("REFUSED", "HELD", "INFO"):
-            raise ValueError(f"finding_codes.csv: {r['finding']}: bad outcome {r['outcome']!r}")
+            raise ValueError(f"{r['finding']}: bad outcome {r['outcome']!r}")
         out[r["finding"]] = (r["code"], r["outcome"])
     return out
 
@@ -208,39 +243,53 @@ def _by_fee(pairs) -> dict:
 
 @data.cached
 def load_tables() -> Tables:
-    t = Tables(fees=_fee_specs(), sets=_sets(), findings=_findings(), limits={}, minimums={},
+    """The tables, read once per data folder. A row a --formats copy broke (a missing column, a
+    number that is not one, an unknown finding or code set) is a DataError naming file and line."""
+    at = _At()
+    try:
+        return _load(at.rows)
+    except (ValueError, KeyError, TypeError) as e:
+        raise at.error(e) from None
+
+
+def _known(finding: str, known: dict) -> str:
+    if finding not in known:
+        raise ValueError(f"unknown finding {finding!r} (not in finding_codes.csv)")
+    return finding
+
+
+def _load(rows) -> Tables:
+    t = Tables(fees=_fee_specs(rows), sets=_sets(), findings=_findings(rows), limits={}, minimums={},
                recodes={}, same_day={}, prereqs={}, bands={})
     known = t.findings
     limits, minimums, same_day, prereqs, recodes = [], [], [], [], []
-    for r in read_table("limits"):
+    for r in rows("limits"):
         fees = t.expand(r["fees"])
         lim = Limit(rule=r["rule"], counted=t.expand(r["counted"] or r["fees"]),
                     per_practitioner=r["scope"] == "practitioner", period=r["period"], max=int(r["max"]),
-                    measure=r["measure"], finding=r["finding"], waiver=r["waiver"], anchor=r["anchor"])
+                    measure=r["measure"], finding=_known(r["finding"], known), waiver=r["waiver"],
+                    anchor=r["anchor"])
         (minimums if lim.measure == "minimum" else limits).append((fees, lim))
-    for r in read_table("recodes"):
+    for r in rows("recodes"):
         recodes.append(((r["fee"],), Recode(
             dos_from=ymd_text(r["dos_from"], 0), received_from=ymd_text(r["received_from"], 0),
             received_to=ymd_text(r["received_to"], OPEN_END),
             dx=t.sets[r["dx_set"]] if r["dx_set"] else frozenset(), paid_as=r["paid_as"], rule=r["rule"])))
-    for r in read_table("same_day"):
+    for r in rows("same_day"):
         a, b = t.expand(r["fee"]), t.expand(r["other"])
         prac, directional = r["scope"] == "practitioner", r["refused"] == "fee"
-        same_day.append((a, SameDay(b, prac, directional, r["finding"], r["rule"])))
+        same_day.append((a, SameDay(b, prac, directional, _known(r["finding"], known), r["rule"])))
         if not directional:
             same_day.append((b, SameDay(a, prac, False, r["finding"], r["rule"])))
-    for r in read_table("prerequisites"):
+    for r in rows("prerequisites"):
         prereqs.append((t.expand(r["fee"]), Prereq(
             requires=t.expand(r["requires"]), note_delegate=r["practitioner"] == "same_or_note",
-            period=r["period"], if_missing=r["if_missing"], if_refused=r["if_refused"], rule=r["rule"])))
+            period=r["period"], if_missing=_known(r["if_missing"], known),
+            if_refused=_known(r["if_refused"], known), rule=r["rule"])))
     bands: dict[str, list] = {}
-    for r in read_table("age_bands"):
+    for r in rows("age_bands"):
         bands.setdefault(r["band_set"], []).append(
             Band(r["code"], r["sex"], int(r["age_min"] or 0), int(r["age_max"] or 999)))
-    for finding in [x.finding for _, x in limits + minimums + same_day] + \
-                   [f for _, x in prereqs for f in (x.if_missing, x.if_refused)]:
-        if finding not in known:
-            raise ValueError(f"unknown finding {finding!r} in formats/tables")
     return attrs.evolve(t, limits=_by_fee(limits), minimums=_by_fee(minimums), recodes=_by_fee(recodes),
                         same_day=_by_fee(same_day), prereqs=_by_fee(prereqs),
                         bands={k: tuple(v) for k, v in bands.items()}, programs=_programs(t.fees))

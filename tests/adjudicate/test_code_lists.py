@@ -394,3 +394,47 @@ def test_reciprocal_provinces_are_the_layouts_p100_codes_less_the_other_insurer_
     assert PROVINCES == frozenset("AB SK MB ON NS PE NF NL NT NB YT NU".split())
     assert make_claim(oin="AB").province == "AB"
     assert {make_claim(oin=code).province for code in NON_PROVINCE_INSURERS} == {None}
+
+
+# --- an override that breaks a table or the policy: a data error, before any store is made -------------
+def _copy_with(folder: Path, name: str, old: str, new: str) -> Path:
+    text = (data.packaged_dir() / name).read_text("utf-8")
+    assert old in text
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return folder
+
+
+def _line_holding(path: Path, text: str) -> int:
+    return next(no for no, line in enumerate(path.read_text("utf-8").splitlines(), 1) if text in line)
+
+
+BROKEN = [   # (file, old text, new text, the message's start, the text on the line it names)
+    ("tables/limits.csv", ",CAP_PATIENT_LIFETIME,", ",CAP_TYPO,",
+     "tables/limits.csv line {line}: unknown finding 'CAP_TYPO' (not in finding_codes.csv)", "CAP_TYPO"),
+    ("tables/fee_schedule.csv", "14063,,,10000,", "14063,,,100.00,",
+     "tables/fee_schedule.csv line {line}: invalid literal for int()", "100.00"),
+    ("tables/age_bands.csv", "band_set,", "bandset,", "tables/age_bands.csv line {line}: no column 'band_set'",
+     "mh_management,14045,,2,59"),            # the first data row: the first one read without the column
+    ("tables/same_day.csv", "@mh_management,14063", "@mh_managment,14063",
+     "tables/code_sets.csv: no set 'mh_managment'", None),
+    ("policy.toml", 'unknown_fee = "pay"', 'unknown_fee = "payy"',
+     "policy unknown_fee='payy': expected one of ['pay', 'refuse']", None),
+]
+
+
+@pytest.mark.parametrize("name,old,new,message,on_line", BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_broken_override_is_a_data_error_naming_file_and_line_and_no_store_is_made(
+        tmp_path, capsys, name, old, new, message, on_line):
+    from tests.e2e_helpers import DEMO, adjudicate
+
+    fmt = _copy_with(tmp_path / "fmt", name, old, new)
+    if on_line is not None:
+        message = message.format(line=_line_holding(fmt / name, on_line))
+    state = tmp_path / "state.db"
+    assert adjudicate(DEMO / "submission.txt", state, tmp_path / "r.txt", received="20240305",
+                      extra=("--formats", fmt)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "internal error" not in err and "Traceback" not in err
+    assert not state.exists()                 # --new-store made nothing: the next try can use the path
