@@ -17,7 +17,7 @@ from teleproc.adjudicate import Policy, Registry, rules
 from teleproc.adjudicate.lane import lane_fees
 from teleproc.adjudicate.rules import attachment, cdm, complex_care, conferencing, maternity, mental_health
 from teleproc.adjudicate.rules import palliative, prevention
-from teleproc.adjudicate.tables import code_list, load_tables
+from teleproc.adjudicate.tables import code_list, code_lists, load_tables
 from teleproc.errors import UsageError
 from teleproc.tables import read_table
 
@@ -438,3 +438,18 @@ def test_a_broken_override_is_a_data_error_naming_file_and_line_and_no_store_is_
     err = capsys.readouterr().err
     assert message in err and "internal error" not in err and "Traceback" not in err
     assert not state.exists()                 # --new-store made nothing: the next try can use the path
+
+
+def test_every_code_set_the_code_names_is_in_the_shipped_file():
+    """sets["name"], code_list("name") and @name fee scopes in teleproc/adjudicate name sets that
+    code_sets.csv holds (a typo would otherwise surface only when a claim reaches that line)."""
+    root = Path(__file__).resolve().parents[2] / "teleproc" / "adjudicate"
+    named = set()
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text()
+        named |= set(re.findall(r'sets\["([a-z0-9_]+)"\]', text))
+        named |= set(re.findall(r'code_list\("([a-z0-9_]+)"\)', text))
+        for scope in re.findall(r'fees="([^"]*)"', text):
+            named |= {tok[1:] for tok in scope.split() if tok.startswith("@")}
+    assert len(named) > 30
+    assert named - set(code_lists()) == set()
