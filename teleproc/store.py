@@ -614,18 +614,21 @@ def key_dates(conn: sqlite3.Connection) -> list[int]:
     return [d for (d,) in conn.execute("SELECT DISTINCT dos FROM ledger_keys ORDER BY dos")]
 
 
-def stored_keys(conn: sqlite3.Connection, dos: int) -> Iterator[str]:
+def stored_keys(conn: sqlite3.Connection, dos: int) -> list[str]:
     """The hash texts (History.dup_key) of the stored lines' duplicate keys on one DOS (a key
-    with times twice: with and without them)."""
+    with times twice: with and without them). A list built in comprehensions: a run on a store
+    holding the same dates (daily files) loads millions of keys (History.load_keys)."""
     d = "%08d" % dos
     w = KEY_WIDTH
+    out: list[str] = []
     for (keys,) in conn.execute("SELECT keys FROM ledger_keys WHERE dos = ?", (dos,)):
-        for i in range(0, len(keys), w):
-            k = keys[i:i + w]
-            base = k[:15] + d + k[15:23]
-            yield base
-            if k[23] != " ":       # times: also the key without them (History.known never trusts
-                yield base + k[23:]    # a miss for a timed fee, whatever the tables said then)
+        out += [keys[i:i + 15] + d + keys[i + 15:i + 23] for i in range(0, len(keys), w)]
+        if keys[23::w].strip(" "):
+            # keys with times: also with them (History.known never trusts a miss for a timed
+            # fee, whatever the tables said then)
+            out += [keys[i:i + 15] + d + keys[i + 15:i + 31] for i in range(0, len(keys), w)
+                    if keys[i + 23] != " "]
+    return out
 
 
 def fill_keys(conn: sqlite3.Connection, time_based: frozenset) -> int:

@@ -272,9 +272,11 @@ class History:
         nothing when the store keeps no keys by DOS: the patients' lines bring them)."""
         if self.keyed and dos not in self._key_dates:
             self._key_dates.add(dos)
-            add = self.keys.add
-            for k in store.stored_keys(self._conn, dos):
-                add(hash(k))
+            kf = self.keys                   # KeyFilter.add, inline: millions of keys on a full store
+            bits, mask = kf.bits, kf.mask
+            for h in map(hash, store.stored_keys(self._conn, dos)):
+                i = h & mask
+                bits[i >> 3] |= 1 << (i & 7)
 
     def known(self, phn: str, key: int, dos: int, fee_timed: bool = False) -> bool:
         """May a line with this duplicate key (of a claim on ``dos``) be known, stored or of this

@@ -215,3 +215,23 @@ def test_a_new_year_on_a_full_store_with_tiny_bounds(tmp_path, monkeypatch):
             tiny = runs(tmp_path / f"tiny-{tag}", extra)
         assert tiny == default
         assert b"S03" in default[1]          # the 2024 file meets refusals (caps, duplicates, R10)
+
+
+def test_stored_keys_texts(tmp_path):
+    """store.stored_keys (what History.load_keys hashes into the key filter): per key of a DOS,
+    practitioner + PHN + DOS + fee + units, and for a key with times the same followed by them."""
+    conn = store.create(tmp_path / "k.db")
+    plain = "10001" + "9151210417" + "00100" + "001" + " " * 8
+    timed = "10002" + "9151210425" + "14016" + "002" + "09000930"
+    assert len(plain) == len(timed) == store.KEY_WIDTH
+    with store.transaction(conn):
+        conn.execute("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)", (20240105, 1, plain + timed))
+        conn.execute("INSERT INTO ledger_keys (dos, run_id, keys) VALUES (?, ?, ?)", (20240106, 1, plain))
+    assert sorted(store.stored_keys(conn, 20240105)) == sorted([
+        "100019151210417" + "20240105" + "00100001", "100029151210425" + "20240105" + "14016002",
+        "100029151210425" + "20240105" + "14016002" + "09000930"])
+    assert store.stored_keys(conn, 20240106) == ["100019151210417" + "20240106" + "00100001"]
+    assert store.stored_keys(conn, 20240107) == []
+    # the lane's hash of a claim's key text is the one History.load_keys sets
+    assert history.dup_key("10002", "9151210425", 20240105, "14016", 2, (900, 930)) == hash(
+        "100029151210425" + "20240105" + "14016002" + "09000930")
