@@ -49,6 +49,8 @@ _ROWS = "SELECT run_id, lines FROM ledger WHERE phn = ?"
 # lines (~350 bytes each kept; the patients asked about first are dropped first; a patient asked
 # about again is read again, from the store and this run's unwritten lines)
 PATIENT_CACHE = 50_000
+# stored duplicate keys kept as exact sets for the DOS the duplicate rule asked about last (History._has_key)
+DOS_KEYS_KEPT = 20_000
 
 
 def bounds(period: str, ymd: int) -> tuple[int, int]:
@@ -131,18 +133,27 @@ class _Kept:
 
 
 _NONE = _Kept([])      # no stored line (never added to)
+# the key text's parts in a line (dup_text: practitioner + PHN, DOS, fee billed, units billed)
+_KEY_AT = (slice(store.LINE_AT["c02.practitioner"][0], sum(store.LINE_AT["c02.phn"])),
+           *store.line_slices("c02.service_date", "c02.fee_item", "c02.units"))
 
 
-def dup_key(prac: str, phn: str, dos: int, fee: str, units: int, times: tuple | None = None) -> int:
-    """The duplicate key of a line: the hash of practitioner, PHN, DOS, fee and units the way
-    the C02 writes them (so the lane hashes one text slice), and for a fee billed by time
-    (code_sets.csv ``time_based``) its start and finish times (``times``: HHMM ints or None).
-    A hash, not the text: a million keys take ~50 MB less; two claims that only share a hash go
-    the rules' way, which decides exactly."""
+def dup_text(prac: str, phn: str, dos: int, fee: str, units: int, times: tuple | None = None) -> str:
+    """The duplicate key of a line as text: practitioner, PHN, DOS, fee and units the way the
+    C02 writes them (so the lane hashes one text slice), and for a fee billed by time
+    (code_sets.csv ``time_based``) its start and finish times (``times``: HHMM ints or None);
+    ``store.stored_keys`` gives the stored lines' keys in this form."""
     key = "%-5s%s%08d%-5s%03d" % (prac, phn, dos, fee, units)
     if times is not None:
         key += "%04d%04d" % (times[0] or 0, times[1] or 0)
-    return hash(key)
+    return key
+
+
+def dup_key(prac: str, phn: str, dos: int, fee: str, units: int, times: tuple | None = None) -> int:
+    """The duplicate key of a line: the hash of ``dup_text``. A hash, not the text: a million
+    keys take ~50 MB less; two claims that only share a hash go the rules' way, which decides
+    exactly."""
+    return hash(dup_text(prac, phn, dos, fee, units, times))
 
 
 class KeyFilter:
@@ -202,6 +213,8 @@ class History:
         self._prac_years: dict[str, set | None] = {}   # practitioner -> DOS years of it read (None: all)
         self._prac_new: defaultdict[tuple, list] = defaultdict(list)   # (practitioner, year) -> texts not written
         self._fee_texts: dict = {}            # a query's fees -> the fee texts as the lines write them
+        self._dos_keys: OrderedDict[int, frozenset] = OrderedDict()   # DOS -> its stored key texts (_has_key)
+        self._dos_held = 0                    # keys in _dos_keys (about: DOS_KEYS_KEPT)
         self._gone: set = set()               # line id texts a debit had reversed when the run began
         self._live: set = set()               # ids of the holds pending or under review when the run began
         # the DOS of the stored history lines (ledger_keys keys every one of them, the lane's duplicate
@@ -278,16 +291,39 @@ class History:
                 i = h & mask
                 bits[i >> 3] |= 1 << (i & 7)
 
-    def known(self, phn: str, key: int, dos: int, fee_timed: bool = False) -> bool:
+    def known(self, phn: str, key: int, dos: int, fee_timed: bool = False, text: str | None = None) -> bool:
         """May a line with this duplicate key (of a claim on ``dos``) be known, stored or of this
-        run? False is certain; True means "compare the lines"."""
+        run? False is certain; True means "compare the lines". With the key's ``text``
+        (``dup_text``), a key the filter has is looked up exactly (``_has_key``) before the
+        patient's lines are read: on a store holding the claim's dates, most keys a one-probe
+        filter finds belong to another line."""
         if self.keyed:
             if fee_timed:
                 return True                 # a fee billed by time: always compare the lines
             self.load_keys(dos)
         elif self._stored and phn not in self._pat:
             self._patient(phn)              # its stored lines bring their keys
-        return key in self.keys
+        if key not in self.keys:
+            return False
+        return text is None or not self.keyed or self._has_key(phn, text, dos)
+
+    def _has_key(self, phn: str, text: str, dos: int) -> bool:
+        """Has a stored line (``ledger_keys``: those written during this run too) or a line of
+        this run not written yet the duplicate key ``text`` (``dup_text``) on ``dos``? The stored
+        keys of the last few DOS asked are kept as sets (dropped at each write)."""
+        got = self._dos_keys.get(dos)
+        if got is None:
+            got = self._dos_keys[dos] = frozenset(store.stored_keys(self._conn, dos))
+            self._dos_held += len(got)
+            while self._dos_held > DOS_KEYS_KEPT and len(self._dos_keys) > 1:
+                self._dos_held -= len(self._dos_keys.popitem(last=False)[1])
+        if text in got:
+            return True
+        run = self.run_lines.get(phn)
+        if run:
+            who, d, fee, units = _KEY_AT
+            return any(t[who] + t[d] + t[fee] + t[units] == text for t in run)
+        return False
 
     def _decoded(self, items, want=None, fee_at: slice = _PFEE_AT, mine=None) -> list:
         """The history lines of ``_Kept`` items with the fee at ``fee_at`` among ``want`` (fee
@@ -383,6 +419,8 @@ class History:
         out = dict(run)           # a plain dict: readers of it must not grow it
         run.clear()               # in place: the fast path holds this dict
         self._stored = True
+        self._dos_keys.clear()    # the store keys these lines now
+        self._dos_held = 0
         if self._days is not None:     # the store has these lines' DOS now
             a, b = _DOS_AT.start, _DOS_AT.stop
             new = {t[a:b] for texts in out.values() for t in texts}

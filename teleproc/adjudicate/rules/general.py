@@ -6,7 +6,7 @@ from teleproc.store import from_ymd, ymd
 
 from teleproc.trace import line_ref
 
-from ..history import DOS, OPEN_END, PAYEE, PUNITS, STATUS, bounds, dup_key
+from ..history import DOS, OPEN_END, PAYEE, PUNITS, STATUS, bounds, dup_text
 from .base import rule
 
 
@@ -257,7 +257,8 @@ def duplicate(c, k):
     hist = k.hist
     day, fee, prac, units, ts, te = c.ymd, c.fee, c.prac, c.billed_units, c.ts, c.te
     timed = fee in hist.time_based
-    if not hist.known(c.phn, dup_key(prac, c.phn, day, fee, units, (ts, te) if timed else None), day, timed):
+    text = dup_text(prac, c.phn, day, fee, units, (ts, te) if timed else None)
+    if not hist.known(c.phn, hash(text), day, timed, text):
         return None                    # no line shares the key: nothing to compare
     for ln in hist.lines(c.phn, None, day, day, prac):     # a duplicate has the claim's DOS
         if hist.same_service(ln, prac, day, fee, units, ts, te):
