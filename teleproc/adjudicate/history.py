@@ -191,6 +191,13 @@ class KeyFilter:
     def add(self, key: int) -> None:
         self.bits[key & self.mask] |= (1 << (key >> 32 & 7)) | (1 << (key >> 35 & 7))
 
+    def add_all(self, keys) -> None:
+        """``add`` each key of an iterable, in one loop (History.load_keys: millions of stored
+        keys on a store that holds the run's dates)."""
+        bits, mask = self.bits, self.mask
+        for key in keys:
+            bits[key & mask] |= (1 << (key >> 32 & 7)) | (1 << (key >> 35 & 7))
+
 
 class History:
     def __init__(self, conn, practitioner_fees: frozenset, run_id: int = 0, time_based: frozenset = frozenset()):
@@ -285,11 +292,7 @@ class History:
         nothing when the store keeps no keys by DOS: the patients' lines bring them)."""
         if self.keyed and dos not in self._key_dates:
             self._key_dates.add(dos)
-            kf = self.keys                   # KeyFilter.add, inline: millions of keys on a full store
-            bits, mask = kf.bits, kf.mask
-            for h in map(hash, store.stored_keys(self._conn, dos)):
-                i = h & mask
-                bits[i >> 3] |= 1 << (i & 7)
+            self.keys.add_all(map(hash, store.stored_keys(self._conn, dos)))
 
     def known(self, phn: str, key: int, dos: int, fee_timed: bool = False, text: str | None = None) -> bool:
         """May a line with this duplicate key (of a claim on ``dos``) be known, stored or of this

@@ -235,3 +235,15 @@ def test_stored_keys_texts(tmp_path):
     # the lane's hash of a claim's key text is the one History.load_keys sets
     assert history.dup_key("10002", "9151210425", 20240105, "14016", 2, (900, 930)) == hash(
         "100029151210425" + "20240105" + "14016002" + "09000930")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=-2 ** 63, max_value=2 ** 63 - 1), max_size=300),
+       st.sampled_from([64, 1 << 12, 1 << 20]))
+def test_key_filter_add_all_is_add(keys, bits):
+    """KeyFilter.add_all (History.load_keys' bulk load) sets exactly the bits add does."""
+    one, bulk = history.KeyFilter(bits), history.KeyFilter(bits)
+    for k in keys:
+        one.add(k)
+    bulk.add_all(iter(keys))
+    assert bulk.bits == one.bits and all(k in bulk for k in keys)
