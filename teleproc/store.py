@@ -122,7 +122,9 @@ class StoreConnection(sqlite3.Connection):
 def _pragmas(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=OFF")
-    conn.execute("PRAGMA cache_size=-65536")   # 64 MB page cache: bulk inserts stay in memory longer
+    # 32 MB page cache: a 2M-claim bulk run peaks at 240 MB instead of 273 MB with 64 MB, same CPU
+    # (measured: writes alike; 50,000 patient reads of a 1M-line store +4 %, ~0.05 s; bench/README.md)
+    conn.execute("PRAGMA cache_size=-32768")
 
 
 def _open(uri_or_path: str, path, wait: float, *, uri: bool = False) -> StoreConnection:
