@@ -227,6 +227,7 @@ class History:
         # the DOS of the stored history lines (ledger_keys keys every one of them, the lane's duplicate
         # check relies on it): a period without any needs no read of the store (None: not known)
         self._days: list | None = None
+        self._days_stale = False             # lines written since _days was read
         if self._stored:
             self._start_state()                # now: this run's writes must not change them
             if self.keyed:
@@ -339,8 +340,8 @@ class History:
         out = []
         for _, i, texts, run_id in items:
             t = texts[i:i + width]
-            if t[kd] == "D" or t[st] == "REJECTED" or (want is not None and t[fee_at] not in want) \
-                    or (mine is not None and t[pr] != mine) or (gone and t[lid] in gone):
+            if (want is not None and t[fee_at] not in want) or (mine is not None and t[pr] != mine) \
+                    or t[kd] == "D" or t[st] == "REJECTED" or (gone and t[lid] in gone):
                 continue
             ln = decode_line(t, run_id)
             if ln[STATUS] == HELD and run_id != this_run and ln[LID] not in live:
@@ -424,10 +425,8 @@ class History:
         self._stored = True
         self._dos_keys.clear()    # the store keys these lines now
         self._dos_held = 0
-        if self._days is not None:     # the store has these lines' DOS now
-            a, b = _DOS_AT.start, _DOS_AT.stop
-            new = {t[a:b] for texts in out.values() for t in texts}
-            self._days = sorted(set(self._days).union(int(d) if d.isdigit() else 0 for d in new))
+        if self._days is not None:     # the store keys these lines' DOS once they are written:
+            self._days_stale = True    # read them again (_in_store) if a rule asks later
         return out
 
     def _in_store(self, lo: int, hi: int) -> bool:
@@ -435,6 +434,9 @@ class History:
         days = self._days
         if days is None:
             return True
+        if self._days_stale:
+            days = self._days = store.key_dates(self._conn)
+            self._days_stale = False
         i = bisect_left(days, lo)
         return i < len(days) and days[i] <= hi
 
