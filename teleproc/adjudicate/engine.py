@@ -255,9 +255,10 @@ class Adjudicator:
         conn = self.conn
         hist = self.hist
         lines = hist.unwritten()
+        keys = hist.unwritten_keys()
         store.write_ledger(conn, self.run_id, lines, sorted(hist.prac_pairs))
         if hist.keyed:
-            store.write_keys(conn, self.run_id, lines, hist.time_based)
+            store.write_keys(conn, self.run_id, keys)
         store.write_prac_lines(conn, self.run_id, hist.prac_unwritten())
         hist.prac_pairs = set()
         store.set_meta(conn, "next_line_id", str(self.next_id))

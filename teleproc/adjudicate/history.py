@@ -212,6 +212,9 @@ class History:
         self._run_id = run_id
         self._prac_fees = practitioner_fees
         self.run_lines: defaultdict[str, list] = defaultdict(list)   # this run's line texts per PHN not written yet (the buffer)
+        # their duplicate keys by DOS text (store.write_keys: ledger_keys), made as each is decided
+        self.run_keys: defaultdict[str, list] = defaultdict(list)
+        self._keys_of = store.key_slicer(time_based)
         self.prac_pairs: set = set()          # (practitioner, PHN) of this run's practitioner-scoped lines
         self.keys = KeyFilter()               # duplicate keys of every line known (dup_key)
         self._pat: OrderedDict[str, _Kept] = OrderedDict()   # PHN -> stored lines, for the patients a rule asked about
@@ -429,6 +432,14 @@ class History:
             self._days_stale = True    # read them again (_in_store) if a rule asks later
         return out
 
+    def unwritten_keys(self) -> dict:
+        """DOS text -> the duplicate keys (store.KEY_WIDTH texts) of the history lines ``unwritten``
+        handed out, now handed (call it after ``unwritten``)."""
+        run = self.run_keys
+        out = dict(run)
+        run.clear()               # in place: add_text holds this dict
+        return out
+
     def _in_store(self, lo: int, hi: int) -> bool:
         """May the store hold a history line with a DOS in [lo, hi]? (False is certain.)"""
         days = self._days
@@ -443,18 +454,19 @@ class History:
     def _text_adder(self):
         """``add_text``, bound once to this History's maps (a closure: the lane calls it for most
         claims of a run)."""
-        run_lines, pat, billed = self.run_lines, self._pat, self._billed
+        run_lines, run_keys, pat, billed = self.run_lines, self.run_keys, self._pat, self._billed
         bits, mask = self.keys.bits, self.keys.mask
         patient, decided_line = self.patient, self.decided_line
         stored = self._stored and not self.keyed     # the patients' stored lines bring their keys
 
-        def add_text(phn: str, key: int, text: str, no: int = 0) -> bool:
+        def add_text(phn: str, key: int, text: str, no: int, dos: str, k: str) -> bool:
             """A line decided from its C02 text alone (the S01 lane, ``lane.py``), with its
             duplicate key: False, and nothing recorded, when a line with that key may be known
             (the keys of the stored lines on its DOS are loaded first: ``load_keys``, which the
             lane calls for each DOS it meets). ``no``: its line number in the file when a claim
-            of this file may wait for it (R61), else 0. The text is decoded only if a rule asks
-            about the patient later."""
+            of this file may wait for it (R61), else 0. ``dos``, ``k``: its DOS text and its
+            ledger_keys key (``store.key_slicer``'s text, from the C02). The text is decoded only
+            if a rule asks about the patient later."""
             if stored and phn not in pat:
                 patient(phn)
             i = key & mask                       # KeyFilter: test and set two bits of a byte
@@ -466,12 +478,15 @@ class History:
             if no and phn in billed:
                 decided_line(phn, no)        # a same-day visit a held 14033 waits for
             run_lines[phn].append(text)
+            run_keys[dos].append(k)
             return True
         return add_text
 
     def record(self, phn: str, text: str) -> None:
-        """Keep a line's text for the ledger only (and for ``patient`` to decode later)."""
+        """Keep a line's text for the ledger only (and for ``patient`` to decode later), and its
+        duplicate key when it is a history line (``run_keys``)."""
         self.run_lines[phn].append(text)
+        self._keys_of((text,), self.run_keys)
 
     # --- line states ------------------------------------------------------------------------------
     def is_paid(self, line) -> bool:

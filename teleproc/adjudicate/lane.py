@@ -101,6 +101,7 @@ class Lane:
             f(n).slice for n in ("fee_item", "payment_mode", "service_date", "phn", "units",
                                  "billed_amount", "time_start", "time_finish"))
         no_time = frozenset(("0000", " " * f("time_start").length))
+        untimed = " " * (store.KEY_WIDTH - 23)   # a ledger_keys key's times (store.key_slicer): none
         who = layout("C02").span("practitioner", "phn")
         specs, cents_of = self._specs, {}       # fee + DOS text -> scheduled cents, None: not effective
         received, refuse_future, pseudo, tracked = (self._received, self._refuse_future, self._pseudo,
@@ -136,8 +137,9 @@ class Lane:
                 return None
             lid = ids.next_id
             line = fmt % (lid, fee, units, text[billed_at], text[a], text[b], text[c], text[d], text[e])
-            if not add_text(phn, hash(text[who] + dos + fee + units), line,   # duplicate (dup_key)
-                            no if fee in tracked else 0):
+            w = text[who]
+            if not add_text(phn, hash(w + dos + fee + units), line,   # duplicate (dup_key)
+                            no if fee in tracked else 0, dos, w + fee + units + untimed):
                 return None
             ids.next_id = lid + 1
             counts[0] += 1
