@@ -777,11 +777,14 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
 
 
 # --- readers for exports (teleproc export) -------------------------------------------------------
-def ledger_rows(conn: sqlite3.Connection, first_run: int, last_run: int):
+def ledger_rows(conn: sqlite3.Connection, first_run: int, last_run: int, *, as_bytes: bool = False):
     """A cursor over the ledger rows of runs ``first_run..last_run``: (run_id, phn, n, lines),
     ``lines`` holding ``n`` line texts of LINE_WIDTH characters end to end (decode them with
-    ``line_column_sql``). A reader that needs every line of some runs in bulk, in another engine."""
-    return conn.execute("SELECT run_id, phn, n, lines FROM ledger WHERE run_id BETWEEN ? AND ?",
+    ``line_column_sql``). A reader that needs every line of some runs in bulk, in another engine.
+    ``as_bytes``: ``lines`` as the stored UTF-8 bytes (no str made; LINE_WIDTH bytes a line
+    when they are ASCII)."""
+    lines = "CAST(lines AS BLOB)" if as_bytes else "lines"
+    return conn.execute(f"SELECT run_id, phn, n, {lines} FROM ledger WHERE run_id BETWEEN ? AND ?",
                         (first_run, last_run))
 
 

@@ -4,7 +4,8 @@ export``. The SQLite path (Python over the store's ledger texts) stays in msoc.p
 the reference; it never writes.
 
 An engine registers ``lines`` (the manifest's line files), ``changes``, the ``claim_lines``
-view over them and ``msoc_days`` / ``msoc_multi`` (the msoc files), runs a computation's named
+view over them, ``msoc_days`` / ``msoc_multi`` (the msoc files) and their key tables
+``msoc_practitioners`` / ``msoc_phns`` (the manifest's ``msoc_keys``), runs a computation's named
 steps (each kept as a temp table) and returns the rows of its final SELECTs as tuples.
 """
 from __future__ import annotations
@@ -95,6 +96,9 @@ class DuckDBEngine(Engine):
             else:
                 self._empty[name] = empty().empty_table()
                 self.db.register(name, self._empty[name])
+        for name, table in zip(("msoc_practitioners", "msoc_phns"), dataset.msoc_keys(manifest)):
+            self._empty[name] = table
+            self.db.register(name, table)
         changes = directory / dataset.CHANGES
         if changes.exists():
             self.db.execute(f"CREATE VIEW changes AS SELECT * FROM read_parquet({queries._text(str(changes))})")
@@ -119,6 +123,7 @@ class DuckDBEngine(Engine):
 _SPARK_TYPES = {"int16": "SMALLINT", "int32": "INT", "int64": "BIGINT", "string": "STRING",
                 "date32": "DATE", "bool": "BOOLEAN"}
 _sessions: dict = {}
+_KEY_DDL = {"msoc_practitioners": "id INT, practitioner STRING", "msoc_phns": "id BIGINT, phn STRING"}
 
 
 def spark_session(master: str | None = None):
@@ -186,6 +191,8 @@ class SparkEngine(Engine):
             frame = (spark.read.schema(_ddl(columns)).parquet(*files) if files
                      else spark.createDataFrame([], _ddl(columns)))
             frame.createOrReplaceTempView(name)
+        for (name, ddl), table in zip(_KEY_DDL.items(), dataset.msoc_keys(manifest)):
+            spark.createDataFrame(table.to_pylist(), ddl).createOrReplaceTempView(name)
         changes = spark.read.schema(_ddl(s.changes)).parquet(f"{base}/{dataset.CHANGES}")
         changes.createOrReplaceTempView("changes")
         spark.sql(queries.CLAIM_LINES).createOrReplaceTempView("claim_lines")

@@ -60,12 +60,26 @@ def _date(d: date) -> str:
     return f"DATE '{d.isoformat()}'"
 
 
+def _phn_keys(texts: Iterable[str]) -> str:
+    """The msoc files' keys (formats/dataset.toml msoc) of the PHN texts ``texts``: a SELECT of
+    one column ``phn`` (a text no line holds has no key, and no row)."""
+    from teleproc.analytics.dataset import DIGITS10
+    return (f"SELECT CASE WHEN {DIGITS10.format('v.t')} THEN CAST(v.t AS BIGINT) ELSE h.id END AS phn "
+            f"FROM ({_values(texts, 't')}) v LEFT JOIN msoc_phns h ON h.phn = v.t")
+
+
+def _phn_text(key: str) -> str:
+    """SQL: the PHN text of an msoc key column ``key`` (``msoc_phns`` joined as ``h``)."""
+    return f"CASE WHEN {key} >= 0 THEN lpad(CAST({key} AS STRING), 10, '0') ELSE h.phn END"
+
+
 def msoc_counted(start: date, end: date, excluded: Iterable[str], nobody: Iterable[str]) -> str:
     """seed-rules.md 3.2 steps 1-2 for ``start < dos <= end``: the service days (practitioner,
-    PHN, DOS) of paid, unreversed FFS lines of a non-excluded fee for a patient, one row each."""
+    PHN, DOS) of paid, unreversed FFS lines of a non-excluded fee for a patient, one row each,
+    as the msoc files' integer keys."""
     where = (f"dos > {_date(start)} AND dos <= {_date(end)}"
              f" AND fee NOT IN ({_values(excluded, 'fee')})"
-             f" AND phn NOT IN ({_values(nobody, 'phn')})"
+             f" AND phn NOT IN (SELECT phn FROM nobody WHERE phn IS NOT NULL)"
              " AND line_id NOT IN (SELECT line_id FROM changes WHERE reversed_by IS NOT NULL)")
     return (f"SELECT practitioner, phn, dos FROM msoc_days WHERE {where}\n"
             f"UNION ALL\nSELECT DISTINCT practitioner, phn, dos FROM msoc_multi WHERE {where}")
@@ -79,12 +93,13 @@ MSOC_PATIENTS_STEP = ("SELECT phn, sum(c) AS n, max(c) AS best, max_by(practitio
                       "FROM pairs GROUP BY phn")
 ATTRIBUTED_WHERE = "n >= 3 AND 2 * best > n"
 _PRACTITIONERS = f"""
-SELECT s.practitioner, s.services, coalesce(a.msoc, 0) AS msoc, {{patients}} AS patients
+SELECT k.practitioner, s.services, coalesce(a.msoc, 0) AS msoc, {{patients}} AS patients
 FROM (SELECT practitioner, {{services}} FROM {{service_source}} GROUP BY practitioner) s
+JOIN msoc_practitioners k ON k.id = s.practitioner
 LEFT JOIN (SELECT top AS practitioner, count(*) AS msoc FROM patients
            WHERE {ATTRIBUTED_WHERE} GROUP BY top) a
   ON a.practitioner = s.practitioner
-ORDER BY s.practitioner"""
+ORDER BY k.practitioner"""
 
 
 def msoc_plan(start: date, end: date, excluded: Iterable[str], nobody: Iterable[str], *,
@@ -92,20 +107,21 @@ def msoc_plan(start: date, end: date, excluded: Iterable[str], nobody: Iterable[
     """(steps, finals) of msoc. Finals: one row per practitioner with counted services
     (practitioner, services, msoc patients, patients with services), then with ``attributed``
     the (phn, practitioner) rows of the MSOC patients. Without ``attributed`` it is one query
-    (nothing materialized); with it, ``pairs`` and ``patients`` are steps the finals share."""
-    counted = msoc_counted(start, end, excluded, nobody)
+    (nothing materialized); with it, ``pairs`` and ``patients`` are steps the finals share.
+    Keys become texts again only in the finals (``msoc_practitioners``, ``msoc_phns``)."""
+    head = f"WITH nobody AS ({_phn_keys(nobody)}), counted AS ({msoc_counted(start, end, excluded, nobody)})"
     if not attributed:
-        final = (f"WITH counted AS ({counted}),\npairs AS ({MSOC_PAIRS}),\n"
-                 f"patients AS ({MSOC_PATIENTS_STEP})"
+        final = (f"{head},\npairs AS ({MSOC_PAIRS}),\npatients AS ({MSOC_PATIENTS_STEP})"
                  + _PRACTITIONERS.format(patients="(SELECT count(*) FROM patients)",
                                          services="count(*) AS services",
                                          service_source="counted"))
         return [], [final]
-    steps = [("pairs", f"WITH counted AS ({counted}) {MSOC_PAIRS}"),
-             ("patients", MSOC_PATIENTS_STEP)]
+    steps = [("pairs", f"{head} {MSOC_PAIRS}"), ("patients", MSOC_PATIENTS_STEP)]
     finals = [_PRACTITIONERS.format(patients="(SELECT count(*) FROM patients)",
                                     services="sum(c) AS services", service_source="pairs"),
-              f"SELECT phn, top FROM patients WHERE {ATTRIBUTED_WHERE} ORDER BY phn"]
+              f"SELECT {_phn_text('p.phn')} AS phn, k.practitioner FROM patients p "
+              "JOIN msoc_practitioners k ON k.id = p.top LEFT JOIN msoc_phns h ON h.id = p.phn "
+              f"WHERE {ATTRIBUTED_WHERE} ORDER BY phn"]
     return steps, finals
 
 

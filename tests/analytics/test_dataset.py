@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from teleproc.io import sha256_file
 from teleproc import store
@@ -267,10 +269,16 @@ def test_non_ascii_texts_go_through_duckdb(lines, tmp_path):
 
 # ------------------------------------------------------------------ msoc files (version 2)
 def msoc_rows(directory: Path, kind: str):
+    """The rows of the msoc files of ``kind``, keys turned back into texts (msoc_keys)."""
     manifest = dataset.read_manifest(directory)
     paths = dataset.msoc_files(directory, manifest, kind)
     rows = [r for p in paths for r in pq.read_table(p).to_pylist()]
-    return sorted((r["practitioner"], r["phn"], r["dos"].isoformat(), r["fee"], r["line_id"]) for r in rows)
+    pracs, phns = manifest["msoc_keys"]["practitioners"], manifest["msoc_keys"]["phns"]
+
+    def phn(key):
+        return f"{key:010d}" if key >= 0 else phns[-1 - key]
+    return sorted((pracs[r["practitioner"]], phn(r["phn"]), r["dos"].isoformat(), r["fee"],
+                   r["line_id"]) for r in rows)
 
 
 def test_msoc_files_split_service_days_by_line_count(lines, tmp_path):
@@ -290,7 +298,7 @@ def test_msoc_files_split_service_days_by_line_count(lines, tmp_path):
     assert msoc_rows(out, "multi") == [("00001", "9000000017", "2024-01-06", "00100", b),
                                        ("00001", "9000000017", "2024-01-06", "12110", c)]
     manifest = dataset.read_manifest(out)
-    assert manifest["version"] == schema.load().version == 2
+    assert manifest["version"] == schema.load().version == 3
     assert {(f["year"], f["month"], f["kind"]) for f in manifest["msoc"]} == {
         (2024, 1, "days"), (2024, 1, "multi")}
     for f in manifest["msoc"]:
@@ -315,6 +323,7 @@ def test_a_later_line_on_an_exported_day_rewrites_that_month_only(lines, tmp_pat
     assert [e["path"] for e in manifest["msoc"] if e["month"] == 2] == feb
     assert [e["path"] for e in manifest["msoc"] if e["month"] == 1] == [
         "msoc/year=2024/month=1/multi-2.parquet"]
+    assert manifest["msoc_keys"] == {"practitioners": ["00001"], "phns": []}
     dataset.export(lines.conn, out)                 # the next export removes unlisted files
     listed = {e["path"] for e in manifest["msoc"]}
     assert {str(p.relative_to(out)) for p in (out / "msoc").rglob("*.parquet")} == listed
@@ -327,12 +336,32 @@ def as_version_1(directory: Path) -> None:
     manifest = json.loads((directory / "_manifest.json").read_text())
     manifest["version"] = 1
     manifest.pop("msoc")
+    manifest.pop("msoc_keys")
     shutil.rmtree(directory / "msoc")
     (directory / "_manifest.json").write_text(json.dumps(manifest))
 
 
-def test_a_version_1_dataset_is_upgraded_in_place(lines, cli, tmp_path):
-    """Version 1 (no msoc files): msoc on DuckDB and export bring it to version 2 under the lock,
+def as_version_2(directory: Path) -> None:
+    """What version 2 wrote: msoc files keyed by the texts themselves, no msoc_keys."""
+    manifest = json.loads((directory / "_manifest.json").read_text())
+    pracs, phns = manifest["msoc_keys"]["practitioners"], manifest["msoc_keys"]["phns"]
+    text = pa.schema([("phn", pa.string()), ("practitioner", pa.string()), ("dos", pa.date32()),
+                      ("fee", pa.string()), ("line_id", pa.int64())])
+    for f in manifest["msoc"]:
+        t = pq.read_table(directory / f["path"]).to_pylist()
+        for r in t:
+            r["phn"] = f"{r['phn']:010d}" if r["phn"] >= 0 else phns[-1 - r["phn"]]
+            r["practitioner"] = pracs[r["practitioner"]]
+        pq.write_table(pa.Table.from_pylist(t, text), directory / f["path"])
+        f["sha256"] = sha256_file(directory / f["path"])
+    manifest["version"] = 2
+    manifest.pop("msoc_keys")
+    (directory / "_manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_version_1_or_2_dataset_is_upgraded_in_place(lines, cli, tmp_path):
+    """Version 1 (no msoc files), version 2 (msoc files keyed by text): msoc on DuckDB and export
+    bring it to version 3 under the lock,
     from its own line files (no line is exported again), and the results are the reference's."""
     for day in ("2024-01-05", "2024-02-06", "2024-03-07"):
         lines.add("00001", "9000000017", day)
@@ -349,14 +378,19 @@ def test_a_version_1_dataset_is_upgraded_in_place(lines, cli, tmp_path):
     assert got.code == 0, got.err
     assert got.out == ref.out and "00001,3,1" in got.out
     manifest = dataset.read_manifest(out)
-    assert manifest["version"] == 2 and manifest["exports"][-1].get("upgraded") is True
+    assert manifest["version"] == 3 and manifest["exports"][-1].get("upgraded") is True
     assert msoc_rows(out, "days") == want
     assert {p: p.stat().st_mtime_ns for p in (out / "lines").rglob("*.parquet")} == before
     assert not dataset.stale(manifest, lines.conn)
     as_version_1(out)                                 # export upgrades too
     r = cli("export", "--state", lines.path, "--out", out)
     assert r.code == 0, r.err
-    assert dataset.read_manifest(out)["version"] == 2 and msoc_rows(out, "days") == want
+    assert dataset.read_manifest(out)["version"] == 3 and msoc_rows(out, "days") == want
+    as_version_2(out)                                 # and version 2 (msoc files keyed by text)
+    got = cli("msoc", "--state", lines.path, "--period-end", "20241231", "--engine", "duckdb",
+              "--dataset", out)
+    assert got.code == 0 and got.out == ref.out, got.err
+    assert dataset.read_manifest(out)["version"] == 3 and msoc_rows(out, "days") == want
 
 
 def test_readers_hold_the_lock_shared(lines, tmp_path):
@@ -384,3 +418,17 @@ def test_readers_hold_the_lock_shared(lines, tmp_path):
     finally:
         engine.close()
     assert exclusive_free()
+
+
+@settings(max_examples=200, deadline=None)
+@given(fields=st.lists(st.text(alphabet=" -+0123456789a.\t", min_size=5, max_size=5), min_size=1,
+                       max_size=30))
+def test_numbers_read_fields_as_sqlite_casts_them(fields):
+    """The export's number reader (vector path and _sqlite_int) equals SQLite's CAST(text AS
+    INTEGER), the view's, on any field: blanks, signs, letters, dots, tabs."""
+    import sqlite3
+    import numpy as np
+    m = np.frombuffer("".join(fields).encode("ascii"), dtype=np.uint8).reshape(len(fields), 5)
+    conn = sqlite3.connect(":memory:")
+    want = [conn.execute("SELECT CAST(? AS INTEGER)", (f,)).fetchone()[0] for f in fields]
+    assert dataset._numbers(m).tolist() == want

@@ -25,8 +25,10 @@ pytest.importorskip("pyarrow")
 from teleproc.analytics import dataset, engines, queries  # noqa: E402
 
 ENDS = [date(2021, 12, 31), date(2024, 2, 29)]
-PRACS = ["00001", "00001", "00001", "00002", "00003"]          # 00001 drawn more: majorities
-PHNS = ["9000000017", "9000000025", "9000000033", "0000000000", "9824870522"]
+PRACS = ["00001", "00001", "00001", "00002", "00003", " 0004"]   # 00001 drawn more: majorities
+# the msoc files key a 10-digit PHN by its value and any other text by a table: both kinds here
+PHNS = ["9000000017", "9000000025", "9000000033", "0000000000", "9824870522", "90000000A7",
+        "0900000001"]
 FEES = ["00100", "00100", "16100", "14016", "98990", "12110", "96198"]   # 12110, 96198 excluded
 STATUSES = ["PAID", "PAID", "PAID", "ADJUSTED", "REFUSED", "HELD"]
 
