@@ -383,6 +383,9 @@ def memory(a) -> dict:
     sides = ("empty",) if a.empty_only else ("empty", "full")
     if a.empty_only:
         cached, meta = None, {"next_seq": 1, "key": "(none: --empty-only)"}
+    elif a.store:     # a given store (e.g. a cached one migrated with `teleproc migrate`): its meta beside it
+        cached = a.store.resolve()
+        meta = json.loads((cached.parent / "meta.json").read_text())
     else:
         cached, meta = steady_store(tree, a.store_claims, a.patients)
     received = f"{TARGET_YEAR + 1}0115"
@@ -443,10 +446,10 @@ def main(argv=None) -> int:
             p.add_argument("--claims", type=int, default=1_000_000, help="claims per file (each year and 2024)")
             p.add_argument("--patients", type=int, default=200_000)
             p.add_argument("--repeat", type=int, default=3)
-            if name == "steady":
-                p.add_argument("--store", type=Path, help="measure on this store (its meta.json beside it) "
-                               "instead of the cached build, e.g. a cached store of an older schema after "
-                               "`teleproc migrate`")
+        if name in ("steady", "memory"):
+            p.add_argument("--store", type=Path, help="measure on this store (its meta.json beside it) "
+                           "instead of the cached build, e.g. a cached store of an older schema after "
+                           "`teleproc migrate`")
     a = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if a.what == "build":

@@ -108,12 +108,12 @@ def test_key_filter_never_forgets_a_key():
 
 def test_key_filter_size_is_bounded():
     assert history.KeyFilter.size_for(0) == history.KeyFilter.MIN_BITS
-    assert history.KeyFilter.size_for(1_000_000) == 1 << 26      # 8 MB
+    assert history.KeyFilter.size_for(1_000_000) == 1 << 27      # 16 MB from 1M claims on
     assert history.KeyFilter.size_for(50_000_000) == 1 << 27     # 16 MB whatever the file
 
 
 def test_key_filter_false_positives_stay_rare():
-    """At its size for a run (64 bits a claim) the filter answers "maybe" for few new keys."""
+    """At its size for a run (128 bits a claim) the filter answers "maybe" for few new keys."""
     import random
     rnd = random.Random(7)
     n = 200_000

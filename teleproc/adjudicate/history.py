@@ -162,15 +162,16 @@ class KeyFilter:
     ``key >> 32 & 7`` and ``key >> 35 & 7``), so the run's memory does not grow with its claims
     (a set of hashes costs ~90 bytes a claim). A key found means "maybe a duplicate": the claim
     goes the rules' way, which compares the lines themselves; a key not found is certainly new.
-    With ``size_for(claims)`` bits (64 a claim, at most 2**27 = 16 MB) about 0.3 % of new claims
-    on average (0.7 % at the end of a 1M-claim run) are sent the rules' way in vain; the two bits
+    With ``size_for(claims)`` bits (128 a claim, at most 2**27 = 16 MB, reached at 1M claims, so
+    a larger file's run peaks no higher) about 0.17 % of new claims on average at 1M claims, 0.34 %
+    at 2M, are sent the rules' way in vain (microbench; each goes the rules' way); the two bits
     in one byte cost the S01 lane what one bit did (one byte read and written: measured, where a
     second probe elsewhere cost ~0.2 us a claim more), for a quarter of the memory of the
     one-bit filter with as few false positives (bench/README.md). The S01 lane tests and sets
     the bits inline (``History._text_adder``): change both together."""
 
     MIN_BITS, MAX_BITS = 1 << 20, 1 << 27
-    BITS_PER_CLAIM = 64
+    BITS_PER_CLAIM = 128
 
     def __init__(self, bits: int | None = None):
         bits = max(bits or self.MIN_BITS, 8)
