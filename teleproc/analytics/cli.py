@@ -317,18 +317,22 @@ def _msoc(args) -> int:
     if args.acg:
         m.check_header(args.acg, ("phn", "acg"))
     excluded = m.excluded_codes(extra=not args.no_extra_exclusions)
+    acg_of = None
     with _engine(args, "msoc") as engine:
         if engine is None:
             att = m.msoc(engine_conn(args), args.period_end, excluded)
         else:
             att = q.msoc(engine, args.period_end, excluded,
                          attributed=scoring or args.patients)
+            if args.acg and engine.name == "duckdb":
+                acg_of = m.read_acg_duckdb(engine, args.acg, categories)
     counts = att.msoc_counts()
 
     scores: dict | None = None
     payments: dict | None = None
     if scoring:
-        acg_of = m.read_acg(args.acg, categories, wanted=att.attributed) if args.acg else {}
+        if acg_of is None:
+            acg_of = m.read_acg(args.acg, categories, wanted=att.attributed) if args.acg else {}
         scores = m.score(att.attributed, acg_of, weights, args.default_weight)
         if args.pool is not None:
             try:
