@@ -611,6 +611,33 @@ def write_keys(conn: sqlite3.Connection, run_id: int, by_dos: dict) -> None:
     _insert_keys(conn, run_id, by_dos)
 
 
+def run_spans(conn: sqlite3.Connection) -> dict[int, tuple[int, int]]:
+    """run id -> (first, last) DOS of the run's keyed lines (every history line it wrote): the
+    runs whose ledger rows may hold a line of a period. Reads the rows' heads only (the keys
+    are left in their overflow pages)."""
+    return {r: (a, b) for r, a, b in conn.execute("SELECT run_id, min(dos), max(dos) FROM ledger_keys GROUP BY run_id")}
+
+
+def run_rowids(conn: sqlite3.Connection, run_id: int) -> tuple[int, int]:
+    """The first and last rowid of a run's ledger rows (a run's rows are contiguous: runs write
+    one after another and ledger rows are never deleted), by bisecting the rowids: (1, 0) when
+    the run wrote none."""
+    def first_of(run: int) -> int:      # the first rowid of a run >= ``run``
+        lo, hi = 1, top + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            got = conn.execute("SELECT run_id FROM ledger WHERE rowid >= ? ORDER BY rowid LIMIT 1", (mid,)).fetchone()
+            if got[0] < run:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+    top = conn.execute("SELECT max(rowid) FROM ledger").fetchone()[0] or 0
+    if not top:
+        return 1, 0
+    return first_of(run_id), first_of(run_id + 1) - 1
+
+
 def key_dates(conn: sqlite3.Connection) -> list[int]:
     """Every DOS that has stored keys (the DOS of every stored history line), ascending (0: a line
     with no DOS): the index of ledger_keys alone."""

@@ -45,6 +45,10 @@ HELD = "HELD"
 # ``claim_lines`` view: a patient's rows are found with the PHN index and only their texts are
 # sliced (the view's per-line SQL decoding cost ~7x more a patient, bench/bench_steady.py).
 _ROWS = "SELECT run_id, lines FROM ledger WHERE phn = ?"
+# a patient's rows of one run: the PHN index holds the rowid, and a run's rows are contiguous
+_RUN_ROWS = "SELECT run_id, lines FROM ledger WHERE phn = ? AND rowid BETWEEN ? AND ?"
+# a read of more runs than this reads every row of the patient
+_MOST_RUNS = 3
 # kept-history cache: the line texts of the patients a rule asked about, at most about this many
 # lines (~350 bytes each kept; the patients asked about first are dropped first; a patient asked
 # about again is read again, from the store and this run's unwritten lines)
@@ -109,16 +113,17 @@ class _Kept:
     ``texts[offset:offset + LINE_WIDTH]`` (a patient's ledger row is kept whole, not cut into
     lines), in DOS order; ``days`` are their DOS texts, so the lines of a period are one
     bisection away. A line is cut out and decoded only when a query picks it."""
-    __slots__ = ("days", "items")
+    __slots__ = ("days", "items", "runs")
 
-    def __init__(self, items: list):
+    def __init__(self, items: list, runs: set | None = None):
         items.sort()
         self.items = items
         self.days = [i[0] for i in items]
+        self.runs = runs        # the runs whose rows are read (None: every run)
 
     def extend(self, items: list) -> None:
         items += self.items
-        self.__init__(items)
+        self.__init__(items, self.runs)
 
     def insert(self, text: str, run_id: int) -> None:
         item = (text[_DOS_AT], 0, text, run_id)
@@ -232,10 +237,14 @@ class History:
         # check relies on it): a period without any needs no read of the store (None: not known)
         self._days: list | None = None
         self._days_stale = False             # lines written since _days was read
+        self._spans: dict | None = None      # run -> (first, last DOS) of its stored lines; None: not known
+        self._run_rowids: dict = {}          # run -> (first, last rowid) of its ledger rows
+        self._wrote = False                  # has this run written ledger rows yet?
         if self._stored:
             self._start_state()                # now: this run's writes must not change them
             if self.keyed:
                 self._days = store.key_dates(conn)
+                self._spans = store.run_spans(conn)
         self.reversed: set[int] = set()     # line ids reversed by a debit in this run
         self.redecided: set[int] = set()    # HELD line ids decided again in this run
         self._billed: dict[str, list] = {}  # PHN -> claims of this file billed and not decided yet (R10)
@@ -251,17 +260,50 @@ class History:
             self.add_text = self._text_adder()    # bound to the new filter (the lane binds it again)
 
     # --- indexes --------------------------------------------------------------------------------
-    def _patient(self, phn: str) -> _Kept:
-        """The patient's stored lines, kept undecoded (read from the store the first time a rule
-        asks: ``_read_patient``); at most about PATIENT_CACHE lines are kept for all patients."""
+    def _patient(self, phn: str, lo: int = 0, hi: int = OPEN_END) -> _Kept:
+        """The patient's stored lines, kept undecoded, with every line of DOS in [lo, hi] among
+        them: the rows of the runs that may hold such a line (``_runs_for``) are read the first
+        time a rule asks (``_read_patient``); at most about PATIENT_CACHE lines are kept for all
+        patients."""
         pat = self._pat
         kept = pat.get(phn)
+        runs = self._runs_for(lo, hi)
         if kept is None:
             while self._held > PATIENT_CACHE and pat:     # drop the patients asked about first
                 self._held -= len(pat.popitem(last=False)[1].items)
-            kept = pat[phn] = _Kept(self._read_patient(phn) if self._stored else [])
+            if self._stored:
+                kept = pat[phn] = _Kept(self._read_patient(phn, runs), None if runs is None else set(runs))
+            else:
+                kept = pat[phn] = _Kept([])
             self._held += len(kept.items)
+        elif kept.runs is not None and (runs is None or not runs <= kept.runs):
+            items = self._read_patient(phn, None if runs is None else runs - kept.runs, kept.runs)
+            kept.runs = None if runs is None else kept.runs | runs
+            kept.extend(items)
+            self._held += len(items)
         return kept
+
+    def _runs_for(self, lo: int, hi: int) -> frozenset | None:
+        """The stored runs that may hold a history line with a DOS in [lo, hi] (their keys'
+        DOS span, ``store.run_spans``; this run's written rows always), or None: read every
+        row (the spans are not known, or more than _MOST_RUNS runs)."""
+        spans = self._spans
+        if spans is None:
+            return None
+        runs = [r for r, (a, b) in spans.items() if a <= hi and b >= lo]
+        if self._wrote:
+            runs.append(self._run_id)
+        return None if len(runs) > _MOST_RUNS else frozenset(runs)
+
+    def _rowids(self, run_id: int) -> tuple[int, int]:
+        """The first and last rowid of a run's ledger rows (this run's: as written so far)."""
+        got = self._run_rowids.get(run_id)
+        if got is None:
+            got = store.run_rowids(self._conn, run_id)
+            if run_id == self._run_id:     # its rows are the last ones, and more may come
+                got = (got[0], 1 << 62)
+            self._run_rowids[run_id] = got
+        return got
 
     def patient(self, phn: str) -> list:
         """Every line of the patient as the history view shows it (no rejected line, no debit
@@ -278,14 +320,21 @@ class History:
             "SELECT line_id FROM line_extra WHERE reversed_by IS NOT NULL")}
         self._live = {i for (i,) in conn.execute("SELECT line_id FROM holds WHERE state IN ('pending', 'review')")}
 
-    def _read_patient(self, phn: str) -> list:
+    def _read_patient(self, phn: str, runs=None, have=None) -> list:
         """The patient's lines in the store, as ``_Kept`` items (unsorted; every line of its
-        ledger rows: ``_pick`` leaves out what the history does not show); their duplicate keys
-        go into ``keys`` when the store keeps no keys by DOS."""
+        ledger rows: ``_pick`` leaves out what the history does not show): of the runs ``runs``
+        (None: every run but those in ``have``); their duplicate keys go into ``keys`` when the
+        store keeps no keys by DOS."""
         width, a = store.LINE_WIDTH, _DOS_AT.start
         b = a + 8
-        items = [(texts[i + a:i + b], i, texts, run_id)
-                 for run_id, texts in self._conn.execute(_ROWS, (phn,)) for i in range(0, len(texts), width)]
+        conn = self._conn
+        if runs is None:
+            rows = conn.execute(_ROWS, (phn,))
+            if have:
+                rows = [r for r in rows if r[0] not in have]
+        else:
+            rows = [r for run in sorted(runs) for r in conn.execute(_RUN_ROWS, (phn, *self._rowids(run)))]
+        items = [(texts[i + a:i + b], i, texts, run_id) for run_id, texts in rows for i in range(0, len(texts), width)]
         if not self.keyed:
             add, key = self.keys.add, self.line_key
             for ln in self._decoded(items):
@@ -426,7 +475,7 @@ class History:
             self._held -= len(pat.pop(phn).items)
         out = dict(run)           # a plain dict: readers of it must not grow it
         run.clear()               # in place: the fast path holds this dict
-        self._stored = True
+        self._stored = self._wrote = True
         self._dos_keys.clear()    # the store keys these lines now
         self._dos_held = 0
         if self._days is not None:     # the store keys these lines' DOS once they are written:
@@ -534,7 +583,7 @@ class History:
         """The patient's lines paid under one of ``fees`` (``billed``: billed under; None: any
         fee) with DOS in [lo, hi], of practitioner ``prac`` (None: any), in any state, in
         decision order. Only these lines are decoded."""
-        kept = self._patient(phn) if self._in_store(lo, hi) else _NONE
+        kept = self._patient(phn, lo, hi) if self._in_store(lo, hi) else _NONE
         return self._pick(kept, self.run_lines.get(phn), fees, lo, hi, prac, _FEE_AT if billed else _PFEE_AT)
 
     def paid(self, phn: str, fees, lo: int = 0, hi: int = OPEN_END, prac: str | None = None) -> list:
