@@ -289,9 +289,10 @@ FROM read_csv({_text(str(path))}, header = false, skip = {at + 1}, delim = ',', 
         if bad:
             return None
         db.execute(f"""CREATE OR REPLACE TEMP TABLE acg_of AS
-SELECT p.phn AS k, {key} AS acg FROM patients p
-JOIN acg_in a ON p.phn = CASE WHEN {DIGITS10.format('a.phn')} THEN TRY_CAST(a.phn AS BIGINT)
-                              ELSE (SELECT h.id FROM msoc_phns h WHERE h.phn = a.phn) END
+WITH a AS (SELECT CASE WHEN {DIGITS10.format('a.phn')} THEN TRY_CAST(a.phn AS BIGINT) ELSE h.id END
+                  AS k, {key} AS acg
+           FROM acg_in a LEFT JOIN msoc_phns h ON h.phn = a.phn)
+SELECT p.phn AS k, a.acg FROM patients p JOIN a ON a.k = p.phn
 WHERE p.n >= 3 AND 2 * p.best > p.n""")
         if db.execute("SELECT count(*) FROM (SELECT k FROM acg_of GROUP BY k "
                       "HAVING count(DISTINCT acg) > 1)").fetchone()[0]:
