@@ -1,7 +1,8 @@
 """What a path named on the command line may be, checked before any work.
 
 Inputs (``input_file``, ``input_dir``): a missing path, a folder where a file is expected (and
-the reverse) are refused as what they are; a command that reads its input twice (adjudicate)
+the reverse), and a state store named as a file to read (``validate st.db`` would report each of
+its pages as a bad record) are refused as what they are; a command that reads its input twice (adjudicate)
 also refuses a FIFO or device, with that reason.
 
 Outputs (``guard_outputs``, the one output-path guard every command calls with its inputs and
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import OutputError, UsageError
-from .io import in_place, output_target
+from .io import _is_store, in_place, output_target
 
 STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 REGISTRY_FILES = ("practitioners.csv", "patients.csv")
@@ -51,6 +52,8 @@ def input_file(path, label: str | None = None, *, twice: str | None = None) -> P
         raise UsageError(f"{who}: is {kind}: {twice}; give a regular file")
     if not os.access(p, os.R_OK):
         raise UsageError(f"{who}: cannot read: permission denied")
+    if stat.S_ISREG(st.st_mode) and _is_store(str(p)):      # read 72 bytes of a regular file only
+        raise UsageError(f"{who}: is a teleproc state store, not a file this reads (a store is given as --state)")
     return p
 
 

@@ -130,3 +130,20 @@ def test_duplicate_registry_rows_name_both_lines(tp, work, name, text, message):
            work / "r.txt", "--registry", reg, "--received", "20240405")
     assert r.code == 2 and f"{reg / name}: {message}" in r.err, r.err
     assert dump(work / "state.db") == before and not (work / "r.txt").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate", "{db}"], ["parse", "{db}"], ["roundtrip", "{db}"],
+    ["adjudicate", "{db}", "--state", "{db}", "--out", "{w}/r.txt"],
+    ["reconcile", "{w}/submission-2.txt", "--returns", "{db}"],
+])
+def test_the_store_named_as_a_file_to_read_is_refused_as_a_store(tp, work, argv):
+    """``teleproc validate state.db`` (a slip for the return file) would report every page of the
+    store as a bad record, thousands of lines; it is refused in one line, the store untouched."""
+    db = work / "state.db"
+    before_db, before = dump(db), listing(work)
+    r = tp(*(a.format(db=db, w=work) for a in argv))
+    assert r.code == 2, r
+    assert "is a teleproc state store, not a file this reads (a store is given as --state)" in r.err, r.err
+    assert len(r.err.strip().splitlines()) == 1 and r.out == ""
+    assert dump(db) == before_db and listing(work) == before
