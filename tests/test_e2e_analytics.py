@@ -182,3 +182,20 @@ def test_msoc_window_excludes_the_next_year(world):
     out = tmp_path / "m.csv"
     assert cli("msoc", "--state", tmp_path / "state.db", "--period-end", "20221231", "--out", out) == 0
     assert out.read_text() == "practitioner_number,services,msoc_patients,complexity_score,payment\n"
+
+
+def test_without_the_extra_the_sqlite_hint_comes_after_the_store_opened(world, monkeypatch, capsys):
+    """Without the analytics extra the default engine is SQLite, said in one line once the store
+    opened; a wrong --state is then one line (the error), not the hint and the error."""
+    from teleproc.analytics import engines
+    tmp_path, _, _ = world
+    monkeypatch.setattr(engines, "default_engine", lambda: "sqlite")
+    capsys.readouterr()
+    assert cli("panel", "--state", tmp_path / "state.db", "--as-of", "20211231", "--out", tmp_path / "p.csv") == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("{")]
+    assert err[0] == ("teleproc panel: using the SQLite engine (slow on large stores); pip install "
+                      "'teleproc[analytics]' for DuckDB over a Parquet dataset")
+    assert err[1].startswith("panel as of 2021-12-31: 3 providers")          # then the summary
+    assert cli("panel", "--state", tmp_path / "nope.db", "--as-of", "20211231") == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("{")]
+    assert len(err) == 1 and "no store at" in err[0] and "nope.db" in err[0]

@@ -218,12 +218,9 @@ def _engine(args, command: str):
     hint): None for the SQLite reference (``engine_conn(args)`` is then the open store), else an
     engines.Engine over the dataset, brought up to date first when it is local and stale."""
     name = args.engine
+    hint = name is None
     if name is None:
         name = en.default_engine()
-        if name == "sqlite":
-            print(f"teleproc {command}: using the SQLite engine (slow on large stores); "
-                  "pip install 'teleproc[analytics]' for DuckDB over a Parquet dataset",
-                  file=sys.stderr)
     args.engine_used = name
     if name != "spark" and args.spark_master:
         raise UsageError("--spark-master is for --engine spark")
@@ -231,6 +228,10 @@ def _engine(args, command: str):
         raise UsageError("--dataset is for --engine duckdb or spark (sqlite reads the store)")
     conn = open_store(args.state)
     args._conn = conn
+    if hint and name == "sqlite":        # said once the store opened: a wrong --state is one line
+        print(f"teleproc {command}: using the SQLite engine (slow on large stores); "
+              "pip install 'teleproc[analytics]' for DuckDB over a Parquet dataset",
+              file=sys.stderr)
     try:
         if name == "sqlite":
             yield None
