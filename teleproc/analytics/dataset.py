@@ -653,20 +653,7 @@ def write_msoc(directory: Path, manifest: dict, months, new_rows=None) -> None:
     for f in manifest.get("msoc", []):
         old.setdefault((f["year"], f["month"]), []).append(directory / f["path"])
 
-    for year, month in sorted(months):
-        if year == 0:                             # no date of service: never a service day
-            continue
-        if new_rows is None:
-            sources = [directory / f["path"] for f in manifest["files"]
-                       if (f["year"], f["month"]) == (year, month)]
-            parts = [msoc_keyed(_msoc_source(pq.read_table(p, columns=list(_MSOC_SOURCE))), keys)
-                     for p in sources]
-        else:
-            parts = [pq.read_table(p) for p in old.get((year, month), [])]
-            parts += new_rows.get((year, month), [])
-        table = pa.concat_tables(parts) if parts else target.empty_table()
-        if not table.num_rows:
-            continue
+    def split_and_write(year, month, table):     # numpy, pyarrow, I/O: outside the GIL
         phn = table.column("phn").to_numpy()
         prac = table.column("practitioner").to_numpy()
         dos = table.column("dos").cast(pa.int32()).to_numpy()
@@ -677,6 +664,7 @@ def write_msoc(directory: Path, manifest: dict, months, new_rows=None) -> None:
         multi[1:] |= same
         multi[:-1] |= same
         table = table.take(pa.array(order))
+        out = []
         for kind, mask in (("days", ~multi), ("multi", multi)):
             part = table.filter(pa.array(mask))
             if not part.num_rows:
@@ -686,9 +674,36 @@ def write_msoc(directory: Path, manifest: dict, months, new_rows=None) -> None:
             path = folder / f"{kind}-{number}.parquet"
             with atomic_file(path) as fh:
                 pq.write_table(part, fh, row_group_size=ROW_GROUP * 4)
-            entries.append({"path": str(path.relative_to(directory)), "year": year,
-                            "month": month, "kind": kind, "rows": part.num_rows,
-                            "sha256": sha256_file(path)})
+            out.append({"path": str(path.relative_to(directory)), "year": year,
+                        "month": month, "kind": kind, "rows": part.num_rows,
+                        "sha256": sha256_file(path)})
+        return out
+
+    # Months are keyed here, in order (the key lists grow in one thread), and split and
+    # written by two threads; at most two months wait (memory bounded at 100M lines too).
+    jobs: list = []
+    with ThreadPoolExecutor(2) as pool:
+        for year, month in sorted(months):
+            if year == 0:                         # no date of service: never a service day
+                continue
+            if new_rows is None:
+                sources = [directory / f["path"] for f in manifest["files"]
+                           if (f["year"], f["month"]) == (year, month)]
+                parts = [msoc_keyed(_msoc_source(pq.read_table(p, columns=list(_MSOC_SOURCE))),
+                                    keys) for p in sources]
+            else:
+                parts = [pq.read_table(p) for p in old.get((year, month), [])]
+                parts += new_rows.pop((year, month), [])
+            table = pa.concat_tables(parts) if parts else target.empty_table()
+            del parts
+            if not table.num_rows:
+                continue
+            while len([j for j in jobs if not j.done()]) >= 2:
+                next(j for j in jobs if not j.done()).result()
+            jobs.append(pool.submit(split_and_write, year, month, table))
+            del table
+        for job in jobs:
+            entries += job.result()
     manifest["msoc"] = sorted(entries, key=lambda f: (f["year"], f["month"], f["kind"]))
 
 
