@@ -72,12 +72,18 @@ def default_dir(state: Path) -> Path:
 
 # ------------------------------------------------------------------------------ files
 def _mkdir(path: Path) -> None:
-    """A folder of the dataset, and any missing parent of it, 0700 (the dataset holds PHNs)."""
+    """A folder of the dataset, and any missing parent of it, 0700 (the dataset holds PHNs).
+    Two threads of an export may make the same folder at once: the second finds it made."""
     if path.is_dir():
         return
     if not path.parent.is_dir():
         _mkdir(path.parent)
-    path.mkdir(mode=0o700)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
+        return
     os.chmod(path, 0o700)
 
 

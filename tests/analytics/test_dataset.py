@@ -432,3 +432,35 @@ def test_numbers_read_fields_as_sqlite_casts_them(fields):
     conn = sqlite3.connect(":memory:")
     want = [conn.execute("SELECT CAST(? AS INTEGER)", (f,)).fetchone()[0] for f in fields]
     assert dataset._numbers(m).tolist() == want
+
+
+def test_an_upgrade_with_new_runs_derives_every_month_from_the_line_files(lines, tmp_path):
+    """A version 1 dataset and a store with a run it lacks: one export writes the run's lines
+    and derives every month's msoc files (old lines and new) as a fresh export would."""
+    lines.add("00001", "9000000017", "2024-01-05")
+    lines.add("00002", "90000000A7", "2024-02-05")
+    out, fresh = tmp_path / "ds", tmp_path / "fresh"
+    dataset.export(lines.conn, out)
+    as_version_1(out)
+    lines.add("00001", "9000000017", "2024-01-05", "16100", run=2)        # joins a day of run 1
+    lines.add("00003", "9000000025", "2024-03-05", run=2)
+    s = dataset.export(lines.conn, out)
+    assert (s["runs"], s["lines"]) == (1, 2)
+    dataset.export(lines.conn, fresh)
+    assert dataset.read_manifest(out)["version"] == 3
+    for kind in dataset.MSOC_KINDS:
+        assert msoc_rows(out, kind) == msoc_rows(fresh, kind)
+    assert [r[:3] for r in msoc_rows(out, "multi")] == [("00001", "9000000017", "2024-01-05")] * 2
+
+
+def test_folders_made_by_two_threads_at_once(tmp_path):
+    """The export's threads may make the same month folder at once (write_msoc): no error,
+    0700 either way."""
+    from concurrent.futures import ThreadPoolExecutor
+    for i in range(30):
+        target = tmp_path / f"d{i}" / "msoc" / "year=2024" / "month=1"
+        with ThreadPoolExecutor(4) as pool:
+            for job in [pool.submit(dataset._mkdir, target) for _ in range(4)]:
+                job.result()
+        assert stat.S_IMODE(target.stat().st_mode) == 0o700
+        assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
