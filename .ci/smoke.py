@@ -96,6 +96,11 @@ r = run("teleproc", "msoc", "--state", state, "--period-end", "20241231", "--def
 check(r.stdout.startswith(b"practitioner_number,"), "msoc CSV")
 r = run("teleproc", "panel", "--state", state, "--format", "json")
 check(isinstance(json.loads(r.stdout), (list, dict)), "panel JSON")
+# export needs the analytics extra, which this venv (the wheel alone) does not have: it says how
+# to install it, exit 2, and writes nothing
+r = run("teleproc", "export", "--state", state, "--out", WORK / "dataset", rc=2)
+check(b"pip install 'teleproc[analytics]'" in r.stderr and not (WORK / "dataset").exists(),
+      "export without the analytics extra names it and writes nothing")
 # the store's other commands (issues 8, 11): from the wheel on the demo store
 run("teleproc", "runs", "--state", state)
 run("teleproc", "holds", "--state", state)
