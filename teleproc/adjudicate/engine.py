@@ -236,7 +236,7 @@ class Adjudicator:
         """Size the run's duplicate-key filter for about ``claims`` claims (the batch job, after
         its first pass and before any decision); the lane binds the filter's arrays again."""
         self.hist.reserve(claims)
-        self.lane.decide = self.lane._decider()
+        self.lane.rebind()
 
     def maybe_flush(self) -> None:
         """Write the lines decided so far once FLUSH_LINES have gathered: the run's memory stays

@@ -91,6 +91,11 @@ class Lane:
         self._refuse_future = policy.refuse_future_dos
         self._pseudo = tables.sets["maternity_phn"]
         self._tracked = frozenset(f.ljust(width) for f in tracked)
+        self.rebind()
+
+    def rebind(self) -> None:
+        """Bind ``decide`` again to the history's current key filter (``History.reserve`` may
+        replace it: the engine calls this after reserving)."""
         self.decide = self._decider()
 
     def _decider(self):
